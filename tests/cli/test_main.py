@@ -1,0 +1,162 @@
+"""The command line: options from configs, TOML overrides, errors as one line with exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from wgan_cli import registry
+from wgan_core import __version__
+
+TINY = ["--steps", "2", "--batch-size", "16", "--hidden", "8", "--n-eval", "100",
+        "--log-every", "1", "--quiet"]
+
+
+def test_version(wgan) -> None:
+    code, out, _ = wgan("--version")
+    assert code == 0 and __version__ in out
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "wgan_cli", "--version"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and __version__ in proc.stdout
+
+
+def test_plugins_lists_builtins_and_reports_a_broken_one(wgan, monkeypatch) -> None:
+    real = registry.entry_points
+
+    def with_broken(group: str):
+        eps = list(real(group=group))
+        return eps + [EntryPoint("broken", "no_such_module_xyz:PLUGIN", registry.GROUP)]
+
+    monkeypatch.setattr(registry, "entry_points", with_broken)
+    code, out, _ = wgan("plugins")
+    assert code == 0
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert "FAILED" in lines["broken"] and "no_such_module_xyz" in lines["broken"]
+    assert "FAILED" not in lines["toy"]
+    code, _, err = wgan("run", "broken")
+    assert code == 2 and "failed to load" in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_help_is_generated_from_the_config(wgan) -> None:
+    code, out, _ = wgan("run", "toy", "--help")
+    assert code == 0
+    for flag in ["--steps", "--batch-size", "--n-critic", "--constraint", "--penalty-weight",
+                 "--lr-g", "--lr-c", "--log-every", "--checkpoint-every", "--seed", "--device",
+                 "--dataset", "--out", "--config", "--resume"]:
+        assert flag in out
+
+
+def test_run_writes_the_run_folder_and_flags_override_toml(wgan, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('dataset = "ring8"\nsteps = 7\nlr_g = 0.001\n')
+    out = tmp_path / "run"
+    code, stdout, err = wgan("run", "toy", "--config", cfg, "--out", out, *TINY)
+    assert code == 0, err
+    for name in ["config.toml", "metrics.json", "log.csv", "samples.png", "curves.png",
+                 "checkpoints/last.pt"]:
+        assert (out / name).exists(), name
+    stored = (out / "config.toml").read_text()
+    assert 'dataset = "ring8"' in stored and "steps = 2" in stored and "lr_g = 0.001" in stored
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["modes_total"] == 8 and metrics["steps"] == 2
+
+
+def test_resume_continues_a_run(wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert wgan("run", "toy", "--out", out, *TINY)[0] == 0
+    code, _, err = wgan("run", "toy", "--resume", out, "--steps", "4", "--quiet")
+    assert code == 0, err
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 4
+
+
+def test_sample_writes_points(wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert wgan("run", "toy", "--out", out, *TINY)[0] == 0
+    code, _, err = wgan("sample", out, "-n", "33", "-o", tmp_path / "pts.csv")
+    assert code == 0, err
+    assert len((tmp_path / "pts.csv").read_text().strip().splitlines()) == 34
+    code, _, err = wgan("sample", out, "-n", "5", "-o", tmp_path / "pts.csv")
+    assert code == 2 and "already exists" in err
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["run", "nope"], "no plugin named 'nope'"),
+    (["run", "toy", "--steps", "ten"], "'ten' is not a valid integer"),
+    (["run", "toy", "--steps", "0"], "steps must be at least 1"),
+    (["run", "toy", "--constraint", "magic"], "magic"),
+    (["run", "toy", "--config", "missing.toml"], "missing.toml: no such file"),
+    (["run", "toy", "--data", "missing.csv", "--steps", "1"], "missing.csv: no such file"),
+    (["run", "toy", "--resume", "no_such_dir"], "not a run folder"),
+    (["sample", "no_such_dir", "-o", "x.csv"], "not a run folder"),
+    (["apply", "no_such_dir", "a.png", "b.png"], "not a run folder"),
+    (["frobnicate"], "No such command"),
+])
+def test_bad_input_is_one_line_and_exit_2(wgan, tmp_path: Path, monkeypatch, args, needle) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = wgan(*args)
+    assert code == 2
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_toml_names_the_key(wgan, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("stepz = 3\n")
+    code, _, err = wgan("run", "toy", "--config", cfg, "--out", tmp_path / "r")
+    assert code == 2 and "unknown key 'stepz'" in err and str(cfg) in err
+    cfg.write_text('steps = "many"\n')
+    code, _, err = wgan("run", "toy", "--config", cfg, "--out", tmp_path / "r")
+    assert code == 2 and "key 'steps' must be int" in err
+
+
+def test_existing_run_folder_is_never_overwritten(wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    code, _, err = wgan("run", "toy", "--out", out, *TINY)
+    assert code == 2 and "already exists" in err
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_bad_user_data_names_file_and_line(wgan, tmp_path: Path) -> None:
+    data = tmp_path / "pts.csv"
+    data.write_text("x,y\n" + "1,2\n" * 20 + "3,oops\n")
+    code, _, err = wgan("run", "toy", "--data", data, "--out", tmp_path / "r", *TINY)
+    assert code == 2 and f"{data}:22" in err
+
+
+def test_nan_loss_exits_2_and_keeps_the_checkpoint(wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, _, err = wgan("run", "toy", "--out", out, "--steps", "30", "--batch-size", "16",
+                        "--hidden", "8", "--n-eval", "100", "--quiet", "--lr-g", "1e30",
+                        "--lr-c", "1e30", "--constraint", "none", "--checkpoint-every", "1")
+    assert code == 2 and "became nan" in err and len(err.strip().splitlines()) == 1
+
+
+def test_failed_start_leaves_no_run_folder(wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, _, err = wgan("run", "toy", "--data", tmp_path / "none.csv", "--out", out, *TINY)
+    assert code == 2 and not out.exists()
+
+
+def test_third_party_plugin_is_listed_and_runs(wgan, tmp_path: Path) -> None:
+    """examples/wgan-hello-plugin, a separate distribution, registers exactly as built-ins do.
+    The README's test command installs it."""
+    code, out, _ = wgan("plugins")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert "hello" in lines, "install it: pip install -e examples/wgan-hello-plugin"
+    assert "wgan-hello-plugin" in lines["hello"] and "FAILED" not in lines["hello"]
+    run = tmp_path / "hello"
+    code, stdout, err = wgan("run", "hello", "--steps", "3", "--batch-size", "16", "--out", run,
+                             "--quiet")
+    assert code == 0, err
+    assert json.loads((run / "metrics.json").read_text())["w1_exact"] > 0
+    assert (run / "histogram.png").exists()

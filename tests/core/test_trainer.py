@@ -1,0 +1,196 @@
+"""The trainer: weighted expectations, exact resume, the NaN guard, safe checkpoints, logging."""
+
+from __future__ import annotations
+
+import csv
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from wgan_core.callbacks import Callback
+from wgan_core.checkpoint import load_checkpoint
+from wgan_core.config import TrainConfig
+from wgan_core.data import Batch, TensorSource, weighted_mean
+from wgan_core.errors import CheckpointError, NonFiniteLossError
+from wgan_core.models import MLPCritic, MLPGenerator
+from wgan_core.trainer import LOG_COLUMNS, Trainer
+
+
+def ring_source(n: int, g: torch.Generator) -> Batch:
+    angle = torch.rand(n, generator=g) * 6.2832
+    return Batch(real=torch.stack([angle.cos(), angle.sin()], dim=1))
+
+
+def make_trainer(run_dir: Path | None, steps: int, callbacks=(), **overrides) -> Trainer:
+    torch.manual_seed(0)
+    cfg = TrainConfig(steps=steps, batch_size=32, n_critic=2, log_every=2, checkpoint_every=3,
+                      device="cpu", seed=3, **overrides)
+    return Trainer(MLPGenerator(2, 2, hidden=16), MLPCritic(2, hidden=16), ring_source, cfg,
+                   run_dir=run_dir, callbacks=callbacks)
+
+
+def test_weighted_expectation_equals_resampled_expectation() -> None:
+    g = torch.Generator().manual_seed(0)
+    values = torch.randn(50, generator=g)
+    weights = torch.randint(0, 5, (50,), generator=g).float()
+    resampled = values.repeat_interleave(weights.long())  # item i repeated w_i times
+    assert weighted_mean(values, weights).item() == pytest.approx(resampled.mean().item(),
+                                                                  rel=1e-6)
+
+
+def test_weighted_batches_reach_the_critic_loss() -> None:
+    """Weights on the real side change the critic's W estimate as E_w demands."""
+    real = torch.tensor([[0.0], [10.0]])
+
+    class IdentityCritic(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, x, cond=None):
+            return self.scale * x.squeeze(-1)
+
+    class ZeroGen(MLPGenerator):
+        def forward(self, z, cond=None):
+            return 0.0 * self.net(z)
+
+    cfg = TrainConfig(steps=1, batch_size=2, device="cpu", constraint="none", lr_c=1e-12,
+                      ema_decay=0.0)
+    tr = Trainer(ZeroGen(1, 1, hidden=4), IdentityCritic(), lambda n, g: Batch(real), cfg)
+    weighted = tr.critic_step(Batch(real, weight=torch.tensor([3.0, 1.0])))
+    assert weighted["w_estimate"] == pytest.approx(2.5, rel=1e-4)  # (3*0 + 1*10) / 4 - 0
+    assert tr.critic_step(Batch(real))["w_estimate"] == pytest.approx(5.0, rel=1e-4)
+
+
+def test_tensor_source_draws_weights_with_samples() -> None:
+    data = torch.arange(10.0).unsqueeze(1)
+    source = TensorSource(data, weights=torch.arange(10.0))
+    batch = source(64, torch.Generator().manual_seed(0))
+    assert torch.equal(batch.real.squeeze(1), batch.weight)
+
+
+def test_resume_reaches_the_same_weights(tmp_path: Path) -> None:
+    straight = make_trainer(tmp_path / "a", steps=8).fit()
+
+    class Interrupt(Callback):
+        def on_step_end(self, trainer, step, stats):
+            if step == 5:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        make_trainer(tmp_path / "b", steps=8, callbacks=[Interrupt()]).fit()
+    assert load_checkpoint(tmp_path / "b" / "checkpoints" / "last.pt")["step"] == 5
+    resumed = make_trainer(tmp_path / "b", steps=8).fit()
+    assert resumed.step == 8
+    for a, b in [(straight.generator, resumed.generator), (straight.critic, resumed.critic),
+                 (straight.ema, resumed.ema)]:
+        for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+            assert torch.equal(pa, pb), name
+    with open(tmp_path / "b" / "log.csv") as fh:
+        steps = [int(r["step"]) for r in csv.DictReader(fh)]
+    assert steps == [2, 4, 6, 8]
+
+
+def test_log_has_the_documented_columns(tmp_path: Path) -> None:
+    make_trainer(tmp_path, steps=4).fit()
+    with open(tmp_path / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0].keys()) == LOG_COLUMNS
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert all(float(r["slope_mean"]) > 0 for r in rows)
+    assert all(float(r["slope_max"]) >= float(r["slope_mean"]) for r in rows)
+
+
+def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    class Poison(Callback):
+        def on_step_end(self, trainer, step, stats):
+            if step == 4:
+                with torch.no_grad():
+                    for p in trainer.generator.parameters():
+                        p.fill_(float("nan"))
+
+    trainer = make_trainer(tmp_path, steps=10, callbacks=[Poison()])
+    with pytest.raises(NonFiniteLossError, match="became nan at step 5"):
+        trainer.fit()
+    state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert state["step"] == 3
+    assert all(torch.isfinite(v).all() for v in state["generator"].values())
+
+
+class Exploit:
+    def __reduce__(self):
+        return (Path.touch, (Path(MARKER),))
+
+
+MARKER = ""
+
+
+def test_malicious_checkpoint_is_refused_without_running_it(tmp_path: Path) -> None:
+    global MARKER
+    MARKER = str(tmp_path / "pwned")
+    ckpt = tmp_path / "checkpoints" / "last.pt"
+    ckpt.parent.mkdir()
+    with open(ckpt, "wb") as fh:
+        pickle.dump({"step": Exploit()}, fh)
+    with pytest.raises(CheckpointError, match="refused"):
+        make_trainer(tmp_path, steps=2).fit()
+    assert not Path(MARKER).exists()
+
+
+def test_ema_tracks_the_generator_and_is_used_for_sampling(tmp_path: Path) -> None:
+    trainer = make_trainer(None, steps=6)
+    trainer.fit()
+    assert trainer.sampling_generator is trainer.ema
+    diff = [(e - p).abs().max().item() for e, p in
+            zip(trainer.ema.parameters(), trainer.generator.parameters())]
+    assert max(diff) > 0  # averaged, not a copy
+    off = make_trainer(None, steps=2, ema_decay=0.0)
+    assert off.sampling_generator is off.generator
+
+
+def test_linear_schedule_decays_to_zero() -> None:
+    trainer = make_trainer(None, steps=4, lr_schedule="linear").fit()
+    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(0.0)
+    assert trainer.opt_c.param_groups[0]["lr"] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("constraint,opt", [("gp", torch.optim.Adam), ("sn", torch.optim.Adam),
+                                            ("clip", torch.optim.RMSprop)])
+def test_optimizer_defaults_follow_the_constraint(constraint: str, opt: type) -> None:
+    trainer = make_trainer(None, steps=1, constraint=constraint)
+    assert isinstance(trainer.opt_c, opt) and isinstance(trainer.opt_g, opt)
+    if opt is torch.optim.Adam:
+        assert trainer.opt_c.param_groups[0]["betas"] == (0.0, 0.9)
+
+
+def test_conditional_batches_reach_both_networks() -> None:
+    seen = {}
+
+    class CondCritic(MLPCritic):
+        def forward(self, x, cond=None):
+            seen.setdefault("critic", cond)
+            return super().forward(x, cond)
+
+    class CondGen(MLPGenerator):
+        def forward(self, z, cond=None):
+            seen.setdefault("generator", cond)
+            return super().forward(z, cond)
+
+    cond = torch.ones(8, 3)
+    cfg = TrainConfig(steps=1, batch_size=8, n_critic=1, device="cpu")
+    Trainer(CondGen(2, 2, hidden=8, cond_dim=3), CondCritic(2, hidden=8, cond_dim=3),
+            lambda n, g: Batch(real=torch.randn(n, 2, generator=g), cond=cond), cfg).fit()
+    assert seen["generator"] is not None and seen["generator"].shape == (8, 3)
+    assert seen["critic"] is not None and seen["critic"].shape[1] == 3
+
+
+def test_generator_only_phase_trains_on_the_extra_loss() -> None:
+    target = torch.full((16, 2), 3.0)
+    cfg = TrainConfig(steps=400, batch_size=16, device="cpu", lr_g=2e-3, ema_decay=0.0)
+    gen = MLPGenerator(2, 2, hidden=16)
+    trainer = Trainer(gen, None, lambda n, g: Batch(real=target),
+                      cfg, extra_loss=lambda fake, batch: (fake - batch.real).abs().mean())
+    trainer.fit()
+    assert (gen.sample(64) - 3.0).abs().mean().item() < 0.1

@@ -1,0 +1,32 @@
+"""wgan_core: the four seams of a Wasserstein GAN, one trainer, domain-free metrics, plugin API.
+
+Generator and Critic (models), Constraint (constraints), MetricSpace (spaces); Trainer plays
+them against each other. Nothing here knows about images, graphs or any plugin.
+"""
+
+from .callbacks import Callback, Progress
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig, build_config, config_to_dict, option
+from .constraints import (Constraint, GradientPenalty, NoConstraint, SpectralNormalization,
+                          WeightClipping, make_constraint)
+from .data import Batch, DataSource, TensorSource, weighted_mean
+from .graph_space import EdgePenalty, GraphSpace, largest_component
+from .errors import CheckpointError, ConfigError, DataError, NonFiniteLossError, WganError
+from .metrics import critic_w_estimate, mode_coverage, prdc, w1_exact
+from .models import Critic, Generator, MLPCritic, MLPGenerator
+from .plugin import Plugin, RunContext, RunResult, load_run, read_run_config, write_json
+from .spaces import EuclideanSpace, MetricSpace
+from .trainer import Trainer, resolve_device
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Batch", "Callback", "CheckpointError", "ConfigError", "Constraint", "Critic", "DataError",
+    "DataSource", "EdgePenalty", "EuclideanSpace", "GraphSpace", "largest_component", "Generator", "GradientPenalty", "MLPCritic", "MLPGenerator",
+    "MetricSpace", "NoConstraint", "NonFiniteLossError", "Plugin", "Progress", "RunContext",
+    "RunResult", "SpectralNormalization", "TensorSource", "TrainConfig", "Trainer",
+    "WeightClipping", "WganError", "build_config", "config_to_dict", "critic_w_estimate",
+    "load_checkpoint", "load_run", "make_constraint", "mode_coverage", "option", "prdc",
+    "read_run_config", "resolve_device", "save_checkpoint", "w1_exact", "weighted_mean",
+    "write_json",
+]

@@ -1,0 +1,168 @@
+"""The shared training configuration and the one place where configuration input is validated.
+
+Plugin configs are dataclasses that extend :class:`TrainConfig`. Every field carries a ``help``
+text in its metadata; the CLI turns fields into ``--options`` and the keys of a ``--config``
+TOML file, so the names here are the names users type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+
+def option(default: Any, help: str, **kwargs: Any) -> Any:
+    """A dataclass field with a help text (shown by ``wgan run NAME --help``)."""
+    return field(default=default, metadata={"help": help, **kwargs})
+
+
+ConstraintName = Literal["gp", "sn", "clip", "lp", "none"]
+
+
+@dataclass
+class TrainConfig:
+    """Options every plugin shares, with the same names in every plugin."""
+
+    steps: int = option(2000, "Generator steps to train for.")
+    batch_size: int = option(256, "Samples per batch.")
+    n_critic: int = option(5, "Critic steps per generator step.")
+    constraint: ConstraintName = option(
+        "gp", "Lipschitz constraint: gradient penalty, spectral norm, weight clipping, "
+        "one-sided penalty (WGAN-LP) or none.")
+    penalty_weight: float = option(10.0, "Weight of the gradient penalty (gp, lp).")
+    penalty_on: Literal["interpolates", "real", "fake", "mix"] = option(
+        "interpolates", "Where the gradient penalty is sampled.")
+    clip_value: float = option(0.01, "Weight-clipping bound c (constraint clip).")
+    lr_g: float = option(1e-4, "Generator learning rate.")
+    lr_c: float = option(1e-4, "Critic learning rate.")
+    optimizer: Literal["auto", "adam", "rmsprop"] = option(
+        "auto", "auto: Adam(0, 0.9) with a penalty or spectral norm, RMSprop with clipping.")
+    lr_schedule: Literal["constant", "linear"] = option(
+        "constant", "Learning-rate schedule: constant, or linear decay to zero.")
+    ema_decay: float = option(
+        0.999, "Decay of the generator's exponential moving average used for sampling and "
+        "evaluation (0 disables).")
+    log_every: int = option(50, "Write a row of log.csv every k generator steps.")
+    checkpoint_every: int = option(500, "Write checkpoints/last.pt every k generator steps.")
+    seed: int = option(0, "Random seed.")
+    device: Literal["auto", "cpu", "cuda"] = option("auto", "Device.")
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field whose value is out of range."""
+        positive = ["steps", "batch_size", "n_critic", "log_every", "checkpoint_every"]
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ["lr_g", "lr_c", "clip_value"]:
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.penalty_weight < 0:
+            raise ConfigError(f"penalty_weight must be >= 0, got {self.penalty_weight}")
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+
+
+# --------------------------------------------------------------------------------------
+# Field introspection shared by the CLI and TOML loading.
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a config field accepts: a base type, optional choices, and whether None is allowed."""
+
+    name: str
+    base: type
+    choices: tuple[str, ...] | None
+    optional: bool
+    default: Any
+    help: str
+
+
+def field_specs(config_class: type) -> list[FieldSpec]:
+    """Describe the fields of a config dataclass (resolving string annotations)."""
+    hints = typing.get_type_hints(config_class)
+    specs = []
+    for f in dataclasses.fields(config_class):
+        if not f.init:
+            continue
+        tp = hints[f.name]
+        optional = False
+        origin = typing.get_origin(tp)
+        if origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            optional = len(args) < len(typing.get_args(tp))
+            if len(args) != 1:
+                raise TypeError(f"{config_class.__name__}.{f.name}: unsupported type {tp}")
+            tp = args[0]
+            origin = typing.get_origin(tp)
+        choices = None
+        if origin is Literal:
+            choices = tuple(str(a) for a in typing.get_args(tp))
+            base = str
+        elif tp in (int, float, str, bool, Path):
+            base = tp
+        else:
+            raise TypeError(f"{config_class.__name__}.{f.name}: unsupported type {tp}")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        specs.append(FieldSpec(f.name, base, choices, optional, default, f.metadata.get("help", "")))
+    return specs
+
+
+def coerce(spec: FieldSpec, value: Any, where: str) -> Any:
+    """Check one value against its field, converting only where no information is lost."""
+    if value is None or (spec.optional and value == ""):
+        if spec.optional:
+            return None
+        raise ConfigError(f"{where}: key '{spec.name}' must not be empty")
+    if spec.base is bool:
+        if isinstance(value, bool):
+            return value
+    elif spec.base is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif spec.base is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif spec.base is Path:
+        if isinstance(value, (str, Path)):
+            return Path(value)
+    elif spec.base is str:
+        if isinstance(value, str):
+            if spec.choices is not None and value not in spec.choices:
+                raise ConfigError(f"{where}: key '{spec.name}' must be one of "
+                                  f"{', '.join(spec.choices)}; got '{value}'")
+            return value
+    raise ConfigError(f"{where}: key '{spec.name}' must be {spec.base.__name__}, "
+                      f"got {type(value).__name__} {value!r}")
+
+
+def build_config(config_class: type, values: dict[str, Any], where: str = "config") -> Any:
+    """Make a validated config from a flat dict; unknown keys and wrong types raise ConfigError."""
+    specs = {s.name: s for s in field_specs(config_class)}
+    unknown = sorted(set(values) - set(specs))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{unknown[0]}' "
+                          f"(known keys: {', '.join(sorted(specs))})")
+    kwargs = {k: coerce(specs[k], v, where) for k, v in values.items()}
+    config = config_class(**kwargs)
+    if hasattr(config, "validate"):
+        config.validate()
+    return config
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A TOML-ready flat dict of a config (paths as strings, None omitted)."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if value is None:
+            continue
+        out[f.name] = str(value) if isinstance(value, Path) else value
+    return out

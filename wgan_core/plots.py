@@ -1,0 +1,55 @@
+"""Domain-free pictures: training curves read back from a run's log.csv."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+
+def plot_training_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
+    """Plot losses, the critic's W estimate and its slopes against the step; None if no log."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not log_csv.exists():
+        return None
+    with open(log_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        return None
+
+    def col(name: str) -> list[float]:
+        out = []
+        for r in rows:
+            try:
+                out.append(float(r.get(name) or "nan"))
+            except ValueError:
+                out.append(math.nan)
+        return out
+
+    step = col("step")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    axes[0].plot(step, col("critic_loss"), label="critic loss")
+    axes[0].plot(step, col("generator_loss"), label="generator loss")
+    if any(v != 0 and not math.isnan(v) for v in col("extra_loss")):
+        axes[0].plot(step, col("extra_loss"), label="extra (content) loss")
+    axes[0].set_title("losses")
+    axes[0].legend(fontsize=8)
+    axes[1].plot(step, col("w_estimate"), color="C2")
+    axes[1].set_title("critic's Wasserstein estimate")
+    axes[2].plot(step, col("slope_mean"), label="mean")
+    axes[2].plot(step, col("slope_max"), label="max")
+    axes[2].set_title("critic slope (gradient norm)")
+    axes[2].legend(fontsize=8)
+    for ax in axes:
+        ax.set_xlabel("generator step")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return out_png

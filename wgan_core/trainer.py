@@ -1,0 +1,386 @@
+"""The one training loop: n_critic critic steps per generator step.
+
+Real and fake samples go through the critic in one pass (the critic has no batch statistics,
+so concatenating them changes nothing but the cost). The generator's weights are
+averaged (EMA) for sampling and evaluation. Every ``log_every`` steps a row of log.csv records
+losses, the critic's Wasserstein estimate and the critic's measured slopes; every
+``checkpoint_every`` steps and at the end ``checkpoints/last.pt`` is written atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from . import tensors as T
+from .callbacks import Callback
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .constraints import Constraint, make_constraint
+from .data import Batch, DataSource, weighted_mean
+from .errors import CheckpointError, NonFiniteLossError
+from .models import Generator
+from .spaces import MetricSpace
+from .tensors import Sample
+
+#: ``extra_loss(fake, batch) -> Tensor``: a loss added to the generator's (content, L1, ...).
+ExtraLoss = Callable[[Sample, Batch], Tensor]
+
+LOG_COLUMNS = ["step", "critic_loss", "generator_loss", "w_estimate", "penalty",
+               "slope_mean", "slope_max", "extra_loss", "lr_g", "seconds"]
+CHECKPOINT_FORMAT = 1
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        from .errors import ConfigError
+
+        raise ConfigError("device 'cuda' requested but no CUDA device is available")
+    return torch.device(name)
+
+
+class Trainer:
+    """Trains a generator against a critic under a Lipschitz constraint in a metric space.
+
+    ``critic=None`` trains the generator on ``extra_loss`` alone (a pixel-loss pre-training
+    phase) with the same logging, EMA, checkpoints and resume.
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        critic: nn.Module | None,
+        data: DataSource,
+        config: TrainConfig,
+        *,
+        constraint: Constraint | None = None,
+        space: MetricSpace | None = None,
+        run_dir: str | Path | None = None,
+        extra_loss: ExtraLoss | None = None,
+        adversarial_weight: float = 1.0,
+        callbacks: Sequence[Callback] = (),
+        checkpoint_name: str = "last.pt",
+        log_name: str = "log.csv",
+        device: torch.device | str | None = None,
+    ) -> None:
+        from .spaces import EuclideanSpace
+
+        self.config = config
+        self.device = torch.device(device) if device is not None else resolve_device(config.device)
+        self.space = space if space is not None else EuclideanSpace()
+        self.constraint = constraint if constraint is not None else make_constraint(
+            config.constraint, config.penalty_weight, config.clip_value, config.penalty_on)
+        self.generator = generator.to(self.device)
+        self.critic = critic
+        if critic is not None:
+            self.critic = self.constraint.prepare(critic, self.space).to(self.device)
+        elif extra_loss is None:
+            raise ValueError("a Trainer without a critic needs an extra_loss to train on")
+        self.data = data
+        self.extra_loss = extra_loss
+        self.adversarial_weight = float(adversarial_weight)
+        self.callbacks = list(callbacks)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.checkpoint_path = (self.run_dir / "checkpoints" / checkpoint_name
+                                if self.run_dir is not None else None)
+        self.log_path = self.run_dir / log_name if self.run_dir is not None else None
+        self.step = 0
+        self.rng = torch.Generator().manual_seed(config.seed)
+        self.ema: Generator | None = None
+        if config.ema_decay > 0:
+            self.ema = copy.deepcopy(self.generator).eval()
+            for p in self.ema.parameters():
+                p.requires_grad_(False)
+        self.opt_g, self.opt_c = self._optimizers()
+        total = config.steps
+        decay: Callable[[int], float] = (
+            (lambda s: max(0.0, 1.0 - s / total)) if config.lr_schedule == "linear"
+            else (lambda s: 1.0))
+        self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, decay)
+        self.sched_c = (torch.optim.lr_scheduler.LambdaLR(self.opt_c, decay)
+                        if self.opt_c is not None else None)
+        self._window = self._empty_window()
+        self._elapsed = 0.0
+        self._last_points: Sample | None = None
+        self._last_cond: Tensor | None = None
+
+    # ------------------------------------------------------------------ set-up
+    def _optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer | None]:
+        cfg = self.config
+        kind = cfg.optimizer if cfg.optimizer != "auto" else self.constraint.default_optimizer
+
+        def make(params: Any, lr: float) -> torch.optim.Optimizer:
+            if kind == "rmsprop":
+                return torch.optim.RMSprop(params, lr=lr)
+            return torch.optim.Adam(params, lr=lr, betas=self.constraint.default_betas)
+
+        opt_g = make(self.generator.parameters(), cfg.lr_g)
+        opt_c = make(self.critic.parameters(), cfg.lr_c) if self.critic is not None else None
+        return opt_g, opt_c
+
+    @staticmethod
+    def _empty_window() -> dict[str, float]:
+        return {"critic_loss": 0.0, "w_estimate": 0.0, "penalty": 0.0, "n_critic": 0,
+                "generator_loss": 0.0, "extra_loss": 0.0, "n_gen": 0}
+
+    @property
+    def sampling_generator(self) -> Generator:
+        """The generator to sample and evaluate with: the EMA copy when enabled."""
+        return self.ema if self.ema is not None else self.generator
+
+    # ------------------------------------------------------------------ steps
+    def _fake(self, batch: Batch) -> Sample:
+        z = batch.gen_input
+        if z is None:
+            z = self.generator.sample_latent(T.batch_size(batch.real), self.rng, self.device)
+        return self.generator(z, batch.cond)
+
+    def critic_step(self, batch: Batch) -> dict[str, float]:
+        """One critic update on a batch; returns its losses."""
+        assert self.critic is not None and self.opt_c is not None
+        n = T.batch_size(batch.real)
+        with torch.no_grad():
+            fake = self._fake(batch)
+        real = batch.real
+        points = self.constraint.points(real, fake, self.space, self.rng)
+        cond = batch.cond
+        if points is not None:
+            points = T.requires_grad(points)
+            # Real and fake share one pass; the penalty points get their own, because the
+            # double backward of a fused pass would run over all three parts (3x the cost).
+            scores = self.critic(T.cat([real, fake]),
+                                 None if cond is None else torch.cat([cond, cond]))
+            s_real, s_fake = torch.split(scores, [n, n])
+            s_pts = self.critic(points, cond)
+            grads = torch.autograd.grad(
+                s_pts.sum(), [t for t in T.as_tuple(points) if t.requires_grad],
+                create_graph=True)
+            penalty = self.constraint.penalty_from_slopes(T.per_sample_norm(tuple(grads)),
+                                                          self.space)
+            self._last_points = points
+        else:
+            scores = self.critic(T.cat([real, fake]),
+                                 None if cond is None else torch.cat([cond, cond]))
+            s_real, s_fake = torch.split(scores, [n, n])
+            penalty = self.constraint.penalty(self.critic, real, fake, cond, self.space, self.rng)
+            self._last_points = self.space.interpolate(T.detach(real), T.detach(fake), None)
+        self._last_cond = cond
+        w_estimate = weighted_mean(s_real, batch.weight) - s_fake.mean()
+        loss = -w_estimate + penalty
+        self.opt_c.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_c.step()
+        self.constraint.after_step(self.critic)
+        return {"critic_loss": loss.item(), "w_estimate": w_estimate.item(),
+                "penalty": float(penalty.item())}
+
+    def generator_step(self, batch: Batch) -> dict[str, float]:
+        """One generator update on a batch; returns its losses."""
+        fake = self._fake(batch)
+        loss = torch.zeros((), device=self.device)
+        if self.critic is not None and self.adversarial_weight != 0:
+            for p in self.critic.parameters():
+                p.requires_grad_(False)
+            try:
+                adv = -self.critic(fake, batch.cond).mean()
+            finally:
+                for p in self.critic.parameters():
+                    p.requires_grad_(True)
+            loss = loss + self.adversarial_weight * adv
+        extra = torch.zeros((), device=self.device)
+        if self.extra_loss is not None:
+            extra = self.extra_loss(fake, batch)
+            loss = loss + extra
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        return {"generator_loss": loss.item(), "extra_loss": float(extra.item())}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if self.ema is None:
+            return
+        # Warm-up as in common EMA practice: short runs are not dominated by the random init.
+        decay = min(self.config.ema_decay, (1.0 + self.step) / (10.0 + self.step))
+        for e, p in zip(self.ema.parameters(), self.generator.parameters()):
+            e.lerp_(p.detach(), 1.0 - decay)
+        for e, b in zip(self.ema.buffers(), self.generator.buffers()):
+            e.copy_(b)
+
+    def _check_finite(self, stats: dict[str, float]) -> None:
+        for key, value in stats.items():
+            if not math.isfinite(value):
+                where = (f"last good checkpoint kept at {self.checkpoint_path}"
+                         if self.checkpoint_path is not None and self.checkpoint_path.exists()
+                         else "no checkpoint was written yet")
+                raise NonFiniteLossError(
+                    f"{key.replace('_', ' ')} became {value} at step {self.step + 1}; "
+                    f"stopped ({where}); try a lower learning rate or a stronger constraint")
+
+    # ------------------------------------------------------------------ loop
+    def fit(self) -> "Trainer":
+        """Train until ``config.steps`` generator steps (resuming from a checkpoint if present)."""
+        if self.checkpoint_path is not None and self.checkpoint_path.exists():
+            self.load(self.checkpoint_path)
+        self._truncate_log()
+        for cb in self.callbacks:
+            cb.on_fit_start(self)
+        cfg = self.config
+        try:
+            while self.step < cfg.steps:
+                started = time.perf_counter()
+                stats: dict[str, float] = {}
+                if self.critic is not None:
+                    for _ in range(cfg.n_critic):
+                        c = self.critic_step(self.data(cfg.batch_size, self.rng).to(self.device))
+                        self._check_finite(c)
+                        for k in ("critic_loss", "w_estimate", "penalty"):
+                            self._window[k] += c[k]
+                        self._window["n_critic"] += 1
+                        stats.update(c)
+                g = self.generator_step(self.data(cfg.batch_size, self.rng).to(self.device))
+                self._check_finite(g)
+                stats.update(g)
+                self._window["generator_loss"] += g["generator_loss"]
+                self._window["extra_loss"] += g["extra_loss"]
+                self._window["n_gen"] += 1
+                self.sched_g.step()
+                if self.sched_c is not None:
+                    self.sched_c.step()
+                self.step += 1
+                self._update_ema()
+                self._elapsed += time.perf_counter() - started
+                for cb in self.callbacks:
+                    cb.on_step_end(self, self.step, stats)
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    self._log_row()
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                    self.save()
+        except KeyboardInterrupt:
+            self.save()
+            raise
+        for cb in self.callbacks:
+            cb.on_fit_end(self)
+        return self
+
+    # ------------------------------------------------------------------ logging
+    def measure_slopes(self, points: Sample | None = None, cond: Tensor | None = None) -> Tensor:
+        """The critic's local slopes (in its input coordinates) at points, default: the last
+        penalty or interpolate points of the latest critic step."""
+        if self.critic is None:
+            return torch.zeros(0)
+        points = self._last_points if points is None else points
+        cond = self._last_cond if points is self._last_points else cond
+        if points is None:
+            return torch.zeros(0)
+        return self.space.slopes(lambda x: self.critic(x, cond), T.detach(points))
+
+    def _log_row(self) -> None:
+        w = self._window
+        nc, ng = max(w["n_critic"], 1), max(w["n_gen"], 1)
+        slopes = self.measure_slopes()
+        row = {
+            "step": self.step,
+            "critic_loss": w["critic_loss"] / nc if w["n_critic"] else float("nan"),
+            "generator_loss": w["generator_loss"] / ng,
+            "w_estimate": w["w_estimate"] / nc if w["n_critic"] else float("nan"),
+            "penalty": w["penalty"] / nc if w["n_critic"] else float("nan"),
+            "slope_mean": slopes.mean().item() if slopes.numel() else float("nan"),
+            "slope_max": slopes.max().item() if slopes.numel() else float("nan"),
+            "extra_loss": w["extra_loss"] / ng,
+            "lr_g": self.opt_g.param_groups[0]["lr"],
+            "seconds": self._elapsed,
+        }
+        self._window = self._empty_window()
+        if self.log_path is not None:
+            new = not self.log_path.exists()
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "a", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
+                if new:
+                    writer.writeheader()
+                writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                                 for k, v in row.items()})
+        for cb in self.callbacks:
+            cb.on_log(self, row)
+
+    def _truncate_log(self) -> None:
+        """Drop log rows written after the checkpoint we resume from (they will be redone)."""
+        if self.log_path is None or not self.log_path.exists():
+            return
+        with open(self.log_path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        keep = [r for r in rows if int(float(r["step"])) <= self.step]
+        if len(keep) != len(rows):
+            with open(self.log_path, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
+                writer.writeheader()
+                writer.writerows(keep)
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where training stopped."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "step": self.step,
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict() if self.critic is not None else {},
+            "ema": self.ema.state_dict() if self.ema is not None else {},
+            "opt_g": self.opt_g.state_dict(),
+            "opt_c": self.opt_c.state_dict() if self.opt_c is not None else {},
+            "sched_g": self.sched_g.state_dict(),
+            "sched_c": self.sched_c.state_dict() if self.sched_c is not None else {},
+            "rng": self.rng.get_state(),
+            "window": dict(self._window),
+            "elapsed": self._elapsed,
+            "callbacks": {str(i): cb.state_dict() for i, cb in enumerate(self.callbacks)},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state from ``state_dict``."""
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"checkpoint format {state.get('format')!r} is not supported")
+        try:
+            self.generator.load_state_dict(state["generator"])
+            if self.critic is not None:
+                self.critic.load_state_dict(state["critic"])
+                self.opt_c.load_state_dict(state["opt_c"])  # type: ignore[union-attr]
+                self.sched_c.load_state_dict(state["sched_c"])  # type: ignore[union-attr]
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.sched_g.load_state_dict(state["sched_g"])
+        except (KeyError, RuntimeError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CheckpointError(f"checkpoint does not match this model/config: {first}"
+                                  ) from None
+        self.rng.set_state(state["rng"])
+        self.step = int(state["step"])
+        self._window = dict(state.get("window", self._empty_window()))
+        self._elapsed = float(state.get("elapsed", 0.0))
+        for i, cb in enumerate(self.callbacks):
+            cb.load_state_dict(state.get("callbacks", {}).get(str(i), {}))
+
+    def save(self, path: str | Path | None = None) -> Path | None:
+        """Write a checkpoint atomically (to ``checkpoints/last.pt`` by default)."""
+        path = Path(path) if path is not None else self.checkpoint_path
+        if path is None:
+            return None
+        save_checkpoint(self.state_dict(), path)
+        for cb in self.callbacks:
+            cb.on_checkpoint(self, path)
+        return path
+
+    def load(self, path: str | Path) -> None:
+        """Resume from a checkpoint file (loaded with weights_only=True)."""
+        self.load_state_dict(load_checkpoint(path, map_location=self.device))
