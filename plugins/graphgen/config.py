@@ -1,0 +1,90 @@
+"""Configuration of the graphgen plugin (both modes share one dataclass; options of the other
+mode are ignored)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from wgan_core.config import ConfigError, TrainConfig, option
+
+
+@dataclass
+class GraphGenConfig(TrainConfig):
+    """Graph generation (``--mode graphs``) or a distribution over one graph's nodes
+    (``--mode nodes``) under the Wasserstein distance."""
+
+    mode: Literal["graphs", "nodes"] = option(
+        "graphs", "graphs: learn a distribution over whole graphs; nodes: learn a distribution "
+        "over the nodes of one graph under its shortest-path metric.")
+    # ---- shared training defaults that suit graphs
+    steps: int = option(3000, "Generator steps to train for.")
+    batch_size: int = option(32, "Graphs per batch (graphs mode; nodes mode uses the whole "
+                                 "distribution in every step).")
+    lr_g: float = option(2e-4, "Generator learning rate.")
+    lr_c: float = option(2e-4, "Critic learning rate.")
+    lr_schedule: Literal["constant", "linear"] = option(
+        "linear", "Learning-rate schedule: constant, or linear decay to zero.")
+    log_every: int = option(100, "Write a row of log.csv every k generator steps.")
+    checkpoint_every: int = option(1000, "Write checkpoints/last.pt every k generator steps.")
+    # ---- graphs mode
+    dataset: Literal["community-small", "grid-small", "caveman-small"] = option(
+        "community-small", "Built-in graph set (graphs mode; ignored when --data is given).")
+    data: Path | None = option(
+        None, "Folder of graph files to learn instead (graphs mode): edge lists (.edgelist, "
+              ".txt), GraphML (.graphml) or GML (.gml), one graph per file.")
+    max_nodes: int = option(0, "Largest graph the generator can make (graphs mode); 0: the "
+                               "largest graph of the data.")
+    latent_dim: int = option(32, "Latent dimension of the graph generator.")
+    hidden: int = option(256, "Hidden units of the generator MLP.")
+    depth: int = option(3, "Hidden layers of the generator MLP.")
+    critic_hidden: int = option(64, "Hidden units of each critic GIN layer.")
+    critic_layers: int = option(3, "DenseGINConv layers of the critic.")
+    critic_walks: bool = option(
+        True, "Give the critic each node's random-walk spread after 2, 4, 8 and 16 steps "
+              "(differentiable in the adjacency), so that it sees connectivity.")
+    tau: float = option(1.0, "Temperature of the straight-through Gumbel-softmax relaxation.")
+    n_eval: int = option(0, "Generated graphs per evaluation draw; 0: as many as the test "
+                            "split (the GDSS protocol).")
+    eval_draws: int = option(20, "Independent draws of generated graphs the MMDs are averaged "
+                                 "over (the test set is small, one draw is noisy: the spread "
+                                 "over draws is reported as *_std).")
+    split_seed: int = option(42, "Seed of the built-in data and the 80/20 train/test split.")
+    # ---- nodes mode
+    graph: str = option(
+        "karate", "Graph of nodes mode: karate, les-miserables, florentine, grid-road, or a "
+                  "graph file (.edgelist, .txt, .graphml, .gml).")
+    weight_attr: str = option(
+        "", "Edge attribute holding edge lengths (nodes mode); empty: every edge has length 1 "
+            "(grid-road uses 'length').")
+    largest_component: bool = option(
+        False, "Use the largest connected component of a disconnected graph (nodes mode) "
+               "instead of stopping with an error.")
+    target: Path | None = option(
+        None, "CSV 'node,weight' with the target distribution over nodes (nodes mode); "
+              "default: a built-in distribution around three hotspots.")
+    critic: Literal["free", "gnn"] = option(
+        "free", "Critic of nodes mode: a free value per node, or a GCN over the graph.")
+    edge_penalty: float = option(100.0, "Weight of the discrete edge penalty (nodes mode).")
+    nodes_lr: float = option(
+        0.2, "Adam learning rate of both players in nodes mode (replaces lr_g and lr_c there; "
+              "critic values are measured in units of the mean edge length).")
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("latent_dim", "hidden", "depth", "critic_hidden", "critic_layers",
+                     "eval_draws"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.max_nodes < 0 or self.max_nodes == 1:
+            raise ConfigError(f"max_nodes must be 0 (automatic) or at least 2, got "
+                              f"{self.max_nodes}")
+        if self.n_eval < 0:
+            raise ConfigError(f"n_eval must be >= 0, got {self.n_eval}")
+        if not self.tau > 0:
+            raise ConfigError(f"tau must be positive, got {self.tau}")
+        if not self.nodes_lr > 0:
+            raise ConfigError(f"nodes_lr must be positive, got {self.nodes_lr}")
+        if self.edge_penalty < 0:
+            raise ConfigError(f"edge_penalty must be >= 0, got {self.edge_penalty}")
