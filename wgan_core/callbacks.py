@@ -60,11 +60,15 @@ class Progress(Callback):
 
     def on_log(self, trainer: "Trainer", row: dict[str, float]) -> None:
         w = row.get("w_estimate", float("nan"))
-        text = (f"{self.label} step {int(row['step'])}/{trainer.config.steps} "
-                f"W={w:.4f} critic={row.get('critic_loss', float('nan')):.4f} "
-                f"gen={row.get('generator_loss', float('nan')):.4f}")
+        text = f"{self.label} step {int(row['step'])}/{trainer.config.steps}"
+        if trainer.critic is not None:
+            text += (f" W={w:.4f} critic={row.get('critic_loss', float('nan')):.4f}"
+                     f" gen={row.get('generator_loss', float('nan')):.4f}")
+        else:  # a generator-only phase has no critic numbers to show
+            text += f" loss={row.get('extra_loss', float('nan')):.4f}"
         if self._bar is not None:
-            self._bar.set_postfix(W=f"{w:.3f}")
+            if trainer.critic is not None:
+                self._bar.set_postfix(W=f"{w:.3f}")
         else:
             print(f"{text} ({time.perf_counter() - self._start:.0f}s)", file=self.stream,
                   flush=True)

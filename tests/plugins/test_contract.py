@@ -24,7 +24,7 @@ def run_cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
 
 def test_builtins_are_registered() -> None:
     names = {e.name for e in ENTRIES}
-    assert {"toy", "graphgen"} <= names
+    assert {"toy", "superres", "graphgen"} <= names
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])

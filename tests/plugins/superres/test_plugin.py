@@ -1,0 +1,107 @@
+"""End to end through the CLI: a tiny run, `wgan apply`, and bad input ending with exit 2."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .conftest import TINY, invoke
+
+KEYS = ["psnr_bicubic", "ssim_bicubic", "psnr_l1", "ssim_l1", "psnr_sr", "ssim_sr",
+        "hf_ratio_bicubic", "hf_ratio_l1", "hf_ratio_sr"]
+
+
+def test_tiny_run_writes_every_metric_and_picture(tiny_run: Path) -> None:
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    for key in KEYS:
+        assert isinstance(metrics[key], float), key
+    assert set(metrics["per_image"]) == {"chelsea", "coffee", "flower"}
+    for row in metrics["per_image"].values():
+        assert set(KEYS) <= set(row)
+    assert 20 < metrics["psnr_bicubic"] < 40 and 0 < metrics["ssim_bicubic"] < 1
+    for name in ("chelsea", "coffee", "flower"):
+        assert (tiny_run / f"comparison_{name}.png").stat().st_size > 1000
+    assert (tiny_run / "checkpoints" / "last.pt").exists()
+    assert (tiny_run / "checkpoints" / "pretrain.pt").exists()
+    assert (tiny_run / "log_pretrain.csv").exists() and (tiny_run / "log.csv").exists()
+
+
+def test_apply_writes_an_image_scale_times_larger(tiny_run: Path, tmp_path: Path) -> None:
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 41, 3), np.uint8)
+                    ).save(tmp_path / "photo.png")
+    result = invoke(["apply", str(tiny_run), str(tmp_path / "photo.png"),
+                     str(tmp_path / "out.png"), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "out.png") as out:
+        assert out.size == (41 * 4, 30 * 4) and out.mode == "RGB"
+
+
+def test_apply_folder_skips_corrupt_and_keeps_tree(tiny_run: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    (src / "deep").mkdir(parents=True)
+    Image.fromarray(np.zeros((9, 7), np.uint8), "L").save(src / "deep" / "gray.bmp")
+    Image.fromarray(np.zeros((9, 7, 4), np.uint8), "RGBA").save(src / "rgba.png")
+    (src / "broken.jpg").write_bytes(b"junk")
+    result = invoke(["apply", str(tiny_run), str(src), str(tmp_path / "out"), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "out" / "deep" / "gray.png") as out:
+        assert out.size == (28, 36)
+    assert (tmp_path / "out" / "rgba.png").exists()
+    assert "broken.jpg" in result.output  # the warning names the skipped file
+
+
+def test_bad_input_ends_with_one_line_and_exit_2(tiny_run: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (["run", "superres", "--out", str(tmp_path / "a"), "--scale", "3", *TINY], "scale"),
+        (["run", "superres", "--out", str(tmp_path / "b"), "--data", str(empty), *TINY],
+         "no images"),
+        (["run", "superres", "--out", str(tmp_path / "c"), "--data", str(tmp_path / "nope"),
+          *TINY], "no such folder"),
+        (["apply", str(tiny_run), str(empty), str(tmp_path / "o")], "no images"),
+    ]
+    for args, needle in cases:
+        result = invoke(args)
+        assert result.exit_code == 2, (args, result.output)
+        lines = [l for l in result.output.splitlines() if l.startswith("error:")]
+        assert len(lines) == 1 and needle in lines[0], result.output
+
+
+def test_small_training_image_is_named(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(data / f"ok{i}.png")
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(data / "small.png")
+    result = invoke(["run", "superres", "--out", str(tmp_path / "r"), "--data", str(data), *TINY])
+    assert result.exit_code == 2
+    assert "small.png" in result.output and "smaller than" in result.output
+
+
+def test_resume_continues_exactly(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (60, 68, 3), np.uint8)).save(data / f"p{i}.png")
+    common = [*TINY, "--data", str(data), "--lr-schedule", "constant"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert invoke(["run", "superres", "--out", str(straight), *common, "--steps", "4"]
+                  ).exit_code == 0
+    assert invoke(["run", "superres", "--out", str(split), *common, "--steps", "2"]
+                  ).exit_code == 0
+    pre_log = (split / "log_pretrain.csv").read_text()
+    result = invoke(["run", "superres", "--resume", str(split), "--steps", "4", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (split / "log_pretrain.csv").read_text() == pre_log  # L1 phase not redone
+    import torch
+
+    a = torch.load(straight / "checkpoints" / "last.pt", weights_only=True)
+    b = torch.load(split / "checkpoints" / "last.pt", weights_only=True)
+    assert a["step"] == b["step"] == 4
+    for key in a["generator"]:
+        torch.testing.assert_close(a["generator"][key], b["generator"][key])
+    assert json.loads((split / "metrics.json").read_text())["psnr_sr"] == \
+        json.loads((straight / "metrics.json").read_text())["psnr_sr"]
