@@ -16,7 +16,7 @@ class ToyConfig(TrainConfig):
     # Defaults chosen by measurement on grid25 (seed 0, 3000 steps; see README "Results"):
     # a linear decay is essential (constant lr: 8/25 modes), latent 8 and lr 1e-3 gave
     # 25/25 modes and the lowest W1, and the EMA of G made no measurable difference here.
-    steps: int = option(4000, "Generator steps to train for.")
+    steps: int = option(3000, "Generator steps to train for.")
     lr_g: float = option(1e-3, "Generator learning rate.")
     lr_c: float = option(1e-3, "Critic learning rate.")
     lr_schedule: Literal["constant", "linear"] = option(
