@@ -112,6 +112,7 @@ class Trainer:
         self._window = self._empty_window()
         self._elapsed = 0.0
         self._last_points: Sample | None = None
+        self._last_pair: tuple[Sample, Sample] | None = None
         self._last_cond: Tensor | None = None
 
     # ------------------------------------------------------------------ set-up
@@ -119,10 +120,14 @@ class Trainer:
         cfg = self.config
         kind = cfg.optimizer if cfg.optimizer != "auto" else self.constraint.default_optimizer
 
+        # WGAN's betas (0, 0.9) belong to the adversarial game; a generator-only phase (e.g.
+        # pixel-loss pre-training) is plain regression and gets Adam's usual (0.9, 0.999).
+        betas = self.constraint.default_betas if self.critic is not None else (0.9, 0.999)
+
         def make(params: Any, lr: float) -> torch.optim.Optimizer:
             if kind == "rmsprop":
                 return torch.optim.RMSprop(params, lr=lr)
-            return torch.optim.Adam(params, lr=lr, betas=self.constraint.default_betas)
+            return torch.optim.Adam(params, lr=lr, betas=betas)
 
         opt_g = make(self.generator.parameters(), cfg.lr_g)
         opt_c = make(self.critic.parameters(), cfg.lr_c) if self.critic is not None else None
@@ -132,6 +137,11 @@ class Trainer:
     def _empty_window() -> dict[str, float]:
         return {"critic_loss": 0.0, "w_estimate": 0.0, "penalty": 0.0, "n_critic": 0,
                 "generator_loss": 0.0, "extra_loss": 0.0, "n_gen": 0}
+
+    @property
+    def elapsed_seconds(self) -> float:
+        """Seconds spent in training steps (carried across resumes)."""
+        return self._elapsed
 
     @property
     def sampling_generator(self) -> Generator:
@@ -173,7 +183,8 @@ class Trainer:
                                  None if cond is None else torch.cat([cond, cond]))
             s_real, s_fake = torch.split(scores, [n, n])
             penalty = self.constraint.penalty(self.critic, real, fake, cond, self.space, self.rng)
-            self._last_points = self.space.interpolate(T.detach(real), T.detach(fake), None)
+            self._last_points = None  # interpolated lazily, only when a log row needs slopes
+            self._last_pair = (T.detach(real), T.detach(fake))
         self._last_cond = cond
         w_estimate = weighted_mean(s_real, batch.weight) - s_fake.mean()
         loss = -w_estimate + penalty
@@ -279,8 +290,10 @@ class Trainer:
         penalty or interpolate points of the latest critic step."""
         if self.critic is None:
             return torch.zeros(0)
-        points = self._last_points if points is None else points
-        cond = self._last_cond if points is self._last_points else cond
+        if points is None:
+            if self._last_points is None and self._last_pair is not None:
+                self._last_points = self.space.interpolate(*self._last_pair, None)
+            points, cond = self._last_points, self._last_cond
         if points is None:
             return torch.zeros(0)
         return self.space.slopes(lambda x: self.critic(x, cond), T.detach(points))

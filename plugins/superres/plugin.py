@@ -16,7 +16,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from wgan_core.constraints import Constraint
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
 from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
@@ -29,13 +28,6 @@ from .data import (EXTENSIONS, Photo, PatchSource, downscale, find_images, load_
 from .metrics import hf_ratio, psnr_y, ssim_y
 from .models import SRCritic, SRGenerator
 from .tiling import upscale_tiled
-
-
-class _PixelPhase(Constraint):
-    """No critic in the L1 phase, so no Lipschitz constraint; only its optimizer defaults
-    matter: plain Adam betas (0.9, 0.999) as SR pre-training uses, not WGAN-GP's (0, 0.9)."""
-
-    default_betas = (0.9, 0.999)
 
 
 def l1_loss(fake: Tensor, batch: Batch) -> Tensor:
@@ -73,7 +65,7 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
     started = time.perf_counter()
     if config.pretrain_steps > 0:
         phase1 = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
-        pre = Trainer(generator, None, source, phase1, constraint=_PixelPhase(),
+        pre = Trainer(generator, None, source, phase1,
                       run_dir=run_dir, extra_loss=l1_loss, callbacks=context.callbacks("pretrain"),
                       checkpoint_name="pretrain.pt", log_name="log_pretrain.csv",
                       device=context.device).fit()

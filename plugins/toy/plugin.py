@@ -51,7 +51,8 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
     """Train, evaluate, write pictures; returns the metrics for metrics.json."""
     data = load_data(config)
     scale = data_scale(data, config.normalize)
-    (context.run_dir / NORMALIZATION_FILE).write_text(json.dumps({"scale": scale}) + "\n")
+    (context.run_dir / NORMALIZATION_FILE).write_text(
+        json.dumps({"scale": scale, "dim": data.dim}) + "\n")
     space = EuclideanSpace(scale=scale)
     torch.manual_seed(config.seed)
     generator, critic = build_models(config, data.dim)
@@ -71,7 +72,7 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
     metrics = evaluate(fake, real, data, lambda x, c=None: critic(x, c), scale,
                        real_again=data.sample(config.n_eval, rng))
     metrics.update({"dataset": data.name, "steps": trainer.step, "constraint": config.constraint,
-                    "train_seconds": round(trainer._elapsed, 2), "wall_seconds": round(wall, 2)})
+                    "train_seconds": round(trainer.elapsed_seconds, 2), "wall_seconds": round(wall, 2)})
 
     artifacts = [write_points(fake, context.run_dir / "samples.csv")]
     if data.dim == 2:
@@ -89,10 +90,10 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
     """n new points from a trained run, as CSV (or a scatter PNG when output ends in .png)."""
     config, checkpoint = load_run(run_dir, PLUGIN)
     try:
-        scale = float(json.loads((run_dir / NORMALIZATION_FILE).read_text())["scale"])
-    except (OSError, ValueError, KeyError):
+        stored = json.loads((run_dir / NORMALIZATION_FILE).read_text())
+        scale, dim = float(stored["scale"]), int(stored["dim"])
+    except (OSError, ValueError, KeyError, TypeError):
         raise CheckpointError(f"{run_dir}: missing or invalid {NORMALIZATION_FILE}") from None
-    dim = checkpoint["generator"]["net." + str(2 * config.depth) + ".weight"].shape[0]
     generator, _ = build_models(config, dim)
     generator.load_state_dict(checkpoint["ema"] or checkpoint["generator"])
     generator.to(device).eval()

@@ -93,8 +93,9 @@ def test_resume_reaches_the_same_weights(tmp_path: Path) -> None:
     assert steps == [2, 4, 6, 8]
 
 
-def test_log_has_the_documented_columns(tmp_path: Path) -> None:
-    make_trainer(tmp_path, steps=4).fit()
+@pytest.mark.parametrize("constraint", ["gp", "sn"])  # penalty points / lazy interpolates
+def test_log_has_the_documented_columns(tmp_path: Path, constraint: str) -> None:
+    make_trainer(tmp_path, steps=4, constraint=constraint).fit()
     with open(tmp_path / "log.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0].keys()) == LOG_COLUMNS
