@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,8 +29,10 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["ring8", "grid25"])
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
+    # Outcomes depend on the thread count (float rounding changes the trajectory): say it.
+    threads = os.environ.get("OMP_NUM_THREADS", "torch default")
     print(f"wgan run toy (defaults){' ' + ' '.join(extra) if extra else ''}; "
-          f"seeds {args.seeds}")
+          f"seeds {args.seeds}; OMP_NUM_THREADS={threads}")
     print()
     print("| dataset | seed | modes | high quality % | reverse KL | W1 exact | W1 floor | "
           "wall s |")

@@ -144,13 +144,22 @@ def coerce(spec: FieldSpec, value: Any, where: str) -> Any:
 
 
 def build_config(config_class: type, values: dict[str, Any], where: str = "config") -> Any:
-    """Make a validated config from a flat dict; unknown keys and wrong types raise ConfigError."""
+    """Make a validated config from a flat dict; unknown keys and wrong types raise ConfigError.
+
+    Keys not given take the class's ``defaults_for(given)`` when it defines one, else the
+    dataclass defaults.
+    """
     specs = {s.name: s for s in field_specs(config_class)}
     unknown = sorted(set(values) - set(specs))
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}' "
                           f"(known keys: {', '.join(sorted(specs))})")
     kwargs = {k: coerce(specs[k], v, where) for k, v in values.items()}
+    # Defaults that depend on chosen values (e.g. the toy's per-dataset settings): a config
+    # class may define ``defaults_for(chosen) -> dict``; what the user gave always wins.
+    defaults_for = getattr(config_class, "defaults_for", None)
+    if defaults_for is not None:
+        kwargs = {**defaults_for(dict(kwargs)), **kwargs}
     config = config_class(**kwargs)
     if hasattr(config, "validate"):
         config.validate()

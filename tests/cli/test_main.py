@@ -69,6 +69,17 @@ def test_run_writes_the_run_folder_and_flags_override_toml(wgan, tmp_path: Path)
     assert metrics["modes_total"] == 8 and metrics["steps"] == 2
 
 
+def test_dataset_defaults_apply_unless_the_user_sets_the_option(wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, _, err = wgan("run", "toy", "--dataset", "ring8", "--out", out, "--lr-c", "0.002",
+                        *TINY)
+    assert code == 0, err
+    stored = (out / "config.toml").read_text()
+    # ring8's own defaults (README "Results") fill what was not given; the flag wins.
+    assert "latent_dim = 2" in stored and "lr_g = 0.0005" in stored
+    assert "lr_c = 0.002" in stored and "steps = 2" in stored
+
+
 def test_resume_continues_a_run(wgan, tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert wgan("run", "toy", "--out", out, *TINY)[0] == 0

@@ -46,3 +46,20 @@ def test_build_config_coerces_and_validates() -> None:
 def test_bad_values_name_the_key(values: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         build_config(DemoConfig, values, where="file.toml")
+
+
+@dataclass
+class DependentConfig(TrainConfig):
+    mode: Literal["a", "b"] = option("a", "A mode.")
+
+    @classmethod
+    def defaults_for(cls, chosen: dict) -> dict:
+        return {"steps": 77, "lr_g": 0.5} if chosen.get("mode") == "b" else {}
+
+
+def test_defaults_for_fills_only_what_was_not_given() -> None:
+    assert build_config(DependentConfig, {}).steps == 2000  # the dataclass default
+    cfg = build_config(DependentConfig, {"mode": "b"})
+    assert (cfg.steps, cfg.lr_g) == (77, 0.5)
+    cfg = build_config(DependentConfig, {"mode": "b", "steps": 3})
+    assert (cfg.steps, cfg.lr_g) == (3, 0.5)  # the user's value wins over the dependent default
