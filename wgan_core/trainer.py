@@ -354,6 +354,9 @@ class Trainer:
             "sched_g": self.sched_g.state_dict(),
             "sched_c": self.sched_c.state_dict() if self.sched_c is not None else {},
             "rng": self.rng.get_state(),
+            # torch's global CPU RNG too: dropout, kornia augmentation and other code inside
+            # models draw from it, and an exact resume must continue their streams as well.
+            "torch_rng": torch.get_rng_state(),
             "window": dict(self._window),
             "elapsed": self._elapsed,
             "callbacks": {str(i): cb.state_dict() for i, cb in enumerate(self.callbacks)},
@@ -378,6 +381,8 @@ class Trainer:
             raise CheckpointError(f"checkpoint does not match this model/config: {first}"
                                   ) from None
         self.rng.set_state(state["rng"])
+        if "torch_rng" in state:  # absent in checkpoints written before it was saved
+            torch.set_rng_state(state["torch_rng"])
         self.step = int(state["step"])
         self._window = dict(state.get("window", self._empty_window()))
         self._elapsed = float(state.get("elapsed", 0.0))

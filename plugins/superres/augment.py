@@ -3,8 +3,8 @@
 Each critic input (real, fake and penalty points alike) is independently flipped, rotated by a
 multiple of 90 degrees, shifted by up to 1/8 of its side and colour-jittered, each with
 probability p. All ops are differentiable, so the gradient penalty still sees the critic's
-true input slope. Kornia draws from torch's global RNG, so a resumed run with augmentation on
-is not bit-identical to an uninterrupted one (with it off, resume is exact).
+true input slope. Kornia draws from torch's global RNG, which the core trainer saves in its
+checkpoints, so a resumed run with augmentation on continues exactly as well.
 
 The heuristic that moves p (documented in the README): every ``interval`` steps the critic
 scores a fresh batch of real patches and of fakes. Its overfitting signal is

@@ -93,6 +93,37 @@ def test_resume_reaches_the_same_weights(tmp_path: Path) -> None:
     assert steps == [2, 4, 6, 8]
 
 
+class DropoutCritic(MLPCritic):
+    """A critic that draws from torch's global RNG (as dropout and kornia augmentation do)."""
+
+    def forward(self, x, cond=None):
+        return super().forward(torch.nn.functional.dropout(x, 0.3, self.training), cond)
+
+
+def test_resume_is_exact_when_models_draw_from_the_global_rng(tmp_path: Path) -> None:
+    def trainer(run_dir: Path, callbacks=()) -> Trainer:
+        torch.manual_seed(0)
+        cfg = TrainConfig(steps=8, batch_size=32, n_critic=2, checkpoint_every=3, device="cpu",
+                          seed=3)
+        return Trainer(MLPGenerator(2, 2, hidden=16), DropoutCritic(2, hidden=16), ring_source,
+                       cfg, run_dir=run_dir, callbacks=callbacks)
+
+    class Interrupt(Callback):
+        def on_step_end(self, trainer, step, stats):
+            if step == 5:
+                raise KeyboardInterrupt
+
+    # The resumed process starts with a fresh global RNG (seeded by model construction), not
+    # with the state the interrupted run had at step 5.
+    straight = trainer(tmp_path / "a").fit()
+    with pytest.raises(KeyboardInterrupt):
+        trainer(tmp_path / "b", callbacks=[Interrupt()]).fit()
+    resumed = trainer(tmp_path / "b").fit()
+    for (name, pa), (_, pb) in zip(straight.critic.state_dict().items(),
+                                   resumed.critic.state_dict().items()):
+        assert torch.equal(pa, pb), name
+
+
 @pytest.mark.parametrize("constraint", ["gp", "sn"])  # penalty points / lazy interpolates
 def test_log_has_the_documented_columns(tmp_path: Path, constraint: str) -> None:
     make_trainer(tmp_path, steps=4, constraint=constraint).fit()
