@@ -1,0 +1,121 @@
+"""Trace the pixel-loss (L1) phase of superres (not a test): mean held-out PSNR-Y every k
+steps, with variations the config does not offer. The README's "What did not close the gap"
+numbers come from it.
+
+    OMP_NUM_THREADS=1 python benchmarks/superres_l1_trace.py '{"pretrain_steps": 3000}'
+    ... '{"pretrain_steps": 3000, "channels": 48}'
+    ... '{"pretrain_steps": 3000}' --candidates 1           # uniform instead of textured crops
+    ... '{"pretrain_steps": 3000}' --res-scale 1.0          # residual blocks' skip scale
+    ... '{"pretrain_steps": 3000}' --extra-train grass gravel brick camera   # skimage images
+    ... '{"pretrain_steps": 3000}' --downscaled-copies 0.75 0.5
+    ... '{"pretrain_steps": 3000}' --self-ensemble          # also x8 geometric self-ensemble
+
+The first argument is a JSON dict of ``SuperResConfig`` options (only the L1 phase is run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from kornia.geometry.transform import resize
+from torch import Tensor
+
+import wgan_plugins.superres.data as srdata
+import wgan_plugins.superres.models as srmodels
+from wgan_core.callbacks import Callback
+from wgan_core.config import build_config
+from wgan_core.trainer import Trainer
+from wgan_plugins.superres.config import SuperResConfig
+from wgan_plugins.superres.data import (Photo, PatchSource, downscale, load_photos, modcrop,
+                                        upscale_bicubic)
+from wgan_plugins.superres.metrics import psnr_y
+from wgan_plugins.superres.plugin import l1_loss, make_generator, upscale
+
+
+def self_ensemble(model: srmodels.SRGenerator, lr: Tensor, tile: int) -> Tensor:
+    """Mean of the 8 flips/transposes' outputs, each mapped back (EDSR+'s test-time trick)."""
+    outs = []
+    for k in range(8):
+        x = lr.transpose(-1, -2) if k & 4 else lr
+        x = x.flip(-1) if k & 1 else x
+        x = x.flip(-2) if k & 2 else x
+        y = upscale(model, x, tile)
+        y = y.flip(-2) if k & 2 else y
+        y = y.flip(-1) if k & 1 else y
+        outs.append(y.transpose(-1, -2) if k & 4 else y)
+    return torch.stack(outs).mean(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("options", nargs="?", default="{}")
+    parser.add_argument("--every", type=int, default=1000)
+    parser.add_argument("--candidates", type=int, default=2)
+    parser.add_argument("--res-scale", type=float, default=None)
+    parser.add_argument("--extra-train", nargs="*", default=[])
+    parser.add_argument("--downscaled-copies", type=float, nargs="*", default=[])
+    parser.add_argument("--self-ensemble", action="store_true")
+    args = parser.parse_args()
+    if args.res_scale is not None:
+        block_init = srmodels.ResidualBlock.__init__
+
+        def with_res_scale(self, channels: int, res_scale: float = 0.2) -> None:
+            block_init(self, channels, args.res_scale)
+
+        srmodels.ResidualBlock.__init__ = with_res_scale  # type: ignore[method-assign]
+    srdata.DEFAULT_TRAIN = srdata.DEFAULT_TRAIN + [("skimage", n) for n in args.extra_train]
+    config = build_config(SuperResConfig, json.loads(args.options))
+    s = config.scale
+    train, test = load_photos(config.data, config.test_data, config.patch_size, s, warn=print)
+    for factor in args.downscaled_copies:
+        for photo in list(train[:len(train)]):
+            if photo.name.endswith("@"):
+                continue
+            h, w = (int(d * factor) for d in photo.image.shape[-2:])
+            if min(h, w) >= config.patch_size:
+                small = resize(photo.image[None], (h, w), interpolation="bicubic", antialias=True)
+                train.append(Photo(photo.name + "@", small[0].clamp(0, 1)))
+    print(f"training on {len(train)} images")
+    pairs = []
+    for photo in test:
+        hr = modcrop(photo.image, s).unsqueeze(0)
+        pairs.append((hr, downscale(hr, s)))
+    bicubic = [psnr_y(upscale_bicubic(lr, s), hr, border=s) for hr, lr in pairs]
+    print(f"bicubic {sum(bicubic) / len(bicubic):.3f}")
+
+    class Trace(Callback):
+        def on_step_end(self, trainer: Trainer, step: int, stats: dict[str, float]) -> None:
+            if step % args.every and step != trainer.config.steps:
+                return
+            with torch.no_grad():
+                v = [psnr_y(upscale(trainer.sampling_generator, lr, config.tile), hr, border=s)
+                     for hr, lr in pairs]
+            trainer.generator.train()
+            print(f"step {step}: PSNR-Y {sum(v) / len(v):.3f} {[round(x, 2) for x in v]}; "
+                  f"{trainer.elapsed_seconds:.0f} s", flush=True)
+
+    torch.manual_seed(config.seed)
+    generator = make_generator(config)
+    source = PatchSource(train, config.patch_size, s, candidates=args.candidates)
+    with tempfile.TemporaryDirectory() as tmp:
+        phase = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
+        trainer = Trainer(generator, None, source, phase, run_dir=Path(tmp), extra_loss=l1_loss,
+                          callbacks=[Trace()])
+        start = time.perf_counter()
+        trainer.fit()
+    print(f"{time.perf_counter() - start:.0f} s")
+    if args.self_ensemble:
+        with torch.no_grad():
+            v = [psnr_y(self_ensemble(trainer.sampling_generator, lr, config.tile), hr, border=s)
+                 for hr, lr in pairs]
+        print(f"self-ensemble x8: PSNR-Y {sum(v) / len(v):.3f} {[round(x, 2) for x in v]}")
+
+
+if __name__ == "__main__":
+    main()
