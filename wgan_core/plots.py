@@ -1,19 +1,36 @@
-"""Domain-free pictures: training curves read back from a run's log.csv."""
+"""Domain-free pictures: training curves read back from a run's log.csv, and the two
+matplotlib chores every plugin's pictures share."""
 
 from __future__ import annotations
 
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 
-def plot_training_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
-    """Plot losses, the critic's W estimate and its slopes against the step; None if no log."""
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the file-only Agg backend (runs write PNGs, never open windows)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_figure(fig: Any, path: Path, dpi: int = 100, tight: bool = True) -> Path:
+    """Lay out, write and close a figure (an open figure keeps its memory until closed)."""
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return path
+
+
+def plot_training_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
+    """Plot losses, the critic's W estimate and its slopes against the step; None if no log."""
+    plt = pyplot()
     if not log_csv.exists():
         return None
     with open(log_csv, newline="") as fh:
@@ -49,7 +66,4 @@ def plot_training_curves(log_csv: Path, out_png: Path, title: str = "") -> Path 
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png, dpi=110)

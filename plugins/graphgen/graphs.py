@@ -12,7 +12,7 @@ import torch
 
 from wgan_core.data import TensorSource
 from wgan_core.errors import CheckpointError, DataError
-from wgan_core.plots import plot_training_curves
+from wgan_core.plots import plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import RunContext, RunResult
 from wgan_core.trainer import Trainer
 
@@ -71,11 +71,7 @@ def write_graphs(graphs: Sequence[nx.Graph], folder: Path, prefix: str = "graph"
 def plot_samples(real: Sequence[nx.Graph], fake: Sequence[nx.Graph], path: Path,
                  title: str, k: int = 8) -> Path:
     """Two rows of drawn graphs: real test graphs above, generated below."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     k = min(k, len(real), len(fake))
     fig, axes = plt.subplots(2, k, figsize=(2.0 * k, 4.4))
     axes = np.asarray(axes).reshape(2, k)
@@ -90,19 +86,12 @@ def plot_samples(real: Sequence[nx.Graph], fake: Sequence[nx.Graph], path: Path,
             ax.set_axis_off()
             ax.set_title(f"{label} n={g.number_of_nodes()}", fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def plot_histograms(sets: dict[str, Sequence[nx.Graph]], path: Path) -> Path:
     """Mean degree, clustering and shortest-path-length distributions of each set."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, (label, fn) in zip(axes, (("degree", degree_hist),
                                       ("clustering coefficient", lambda g: clustering_hist(g, 20)),
@@ -116,10 +105,7 @@ def plot_histograms(sets: dict[str, Sequence[nx.Graph]], path: Path) -> Path:
         ax.set_xlabel(label)
         ax.set_ylabel("share")
     axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def run_graphs(config: GraphGenConfig, context: RunContext) -> RunResult:

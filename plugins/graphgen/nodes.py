@@ -24,6 +24,7 @@ from wgan_core.callbacks import Callback
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
 from wgan_core.graph_space import EdgePenalty, GraphSpace, largest_component
+from wgan_core.plots import pyplot, save_figure
 from wgan_core.plugin import RunContext, RunResult
 from wgan_core.trainer import Trainer
 
@@ -185,11 +186,7 @@ def plot_nodes(graph: nx.Graph, space: GraphSpace, target: np.ndarray, p: np.nda
                phi: np.ndarray, path: Path, title: str) -> Path:
     """Three drawings of the graph: coloured by the target, the learned probabilities and
     the critic's values."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     pos = _layout(graph, space)
     size = 60 if space.n <= 100 else max(4, 4000 // space.n)
     fig, axes = plt.subplots(1, 3, figsize=(15, 5))
@@ -207,21 +204,14 @@ def plot_nodes(graph: nx.Graph, space: GraphSpace, target: np.ndarray, p: np.nda
         ax.set_title(label)
         ax.set_axis_off()
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def plot_w1(rows: list[dict[str, float]], path: Path, title: str) -> Path | None:
     """The critic's estimate and the exact W1 against the step."""
     if not rows:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     steps = [r["step"] for r in rows]
     ax.plot(steps, [r["w1_exact"] for r in rows], label="exact W1 (ot.emd2)")
@@ -231,10 +221,7 @@ def plot_w1(rows: list[dict[str, float]], path: Path, title: str) -> Path | None
     ax.set_yscale("symlog", linthresh=1e-3)
     ax.legend()
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def run_nodes(config: GraphGenConfig, context: RunContext) -> RunResult:

@@ -4,7 +4,7 @@ Each critic input (real, fake and penalty points alike) is independently flipped
 multiple of 90 degrees, shifted by up to 1/8 of its side and colour-jittered, each with
 probability p. All ops are differentiable, so the gradient penalty still sees the critic's
 true input slope. Kornia draws from torch's global RNG, which the core trainer saves in its
-checkpoints, so a resumed run with augmentation on continues exactly as well.
+checkpoints, so a resumed run with augmentation on continues the same random stream.
 
 The heuristic that moves p (documented in the README): every ``interval`` steps the critic
 scores a fresh batch of real patches and of fakes. Its overfitting signal is

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
+from wgan_core.plots import pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
 from wgan_core.trainer import Trainer
 
@@ -149,11 +150,7 @@ def _best_crop(hr: Tensor, size: int) -> tuple[int, int]:
 def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor,
                    row: dict[str, float], scale: int, run_dir: Path) -> Path:
     """low-res | bicubic | pixel-loss | adversarial | original, on a zoomed crop."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     size = min(24 * scale, hr.shape[-2] // scale * scale, hr.shape[-1] // scale * scale)
     y, x = _best_crop(hr, size)
     y, x = y - y % scale, x - x % scale
@@ -171,11 +168,7 @@ def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor
         axes[ax].set_title(title, fontsize=10)
         axes[ax].axis("off")
     fig.suptitle(f"{name} x{scale} (PSNR on Y of the full image)", fontsize=11)
-    fig.tight_layout()
-    path = Path(run_dir) / f"comparison_{Path(name).stem}.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, Path(run_dir) / f"comparison_{Path(name).stem}.png")
 
 
 # ---------------------------------------------------------------------- apply

@@ -8,16 +8,14 @@ from typing import Callable
 import torch
 from torch import Tensor
 
+from wgan_core.plots import pyplot, save_figure
+
 
 @torch.no_grad()
 def plot_samples_over_critic(real: Tensor, fake: Tensor, critic: Callable[[Tensor], Tensor],
                              scale: float, out_png: Path, title: str = "") -> Path:
     """Scatter real (orange) and generated (green) points over the critic's level sets."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     both = torch.cat([real, fake])
     lo = torch.quantile(both, 0.005, dim=0) - 0.5
     hi = torch.quantile(both, 0.995, dim=0) + 0.5
@@ -36,7 +34,4 @@ def plot_samples_over_critic(real: Tensor, fake: Tensor, critic: Callable[[Tenso
     ax.set_aspect("equal")
     ax.legend(loc="upper right", markerscale=4)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png, dpi=110)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from wgan_core.errors import CheckpointError, DataError
-from wgan_core.plots import plot_training_curves
+from wgan_core.plots import plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
 from wgan_core.spaces import EuclideanSpace
 from wgan_core.trainer import Trainer
@@ -100,17 +100,10 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
     points = generator.sample(n, generator=torch.Generator().manual_seed(seed)).cpu() / scale
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix.lower() == ".png":
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(5, 5))
+        fig, ax = pyplot().subplots(figsize=(5, 5))
         ax.scatter(points[:, 0], points[:, 1], s=3)
         ax.set_aspect("equal")
-        fig.savefig(output, dpi=110)
-        plt.close(fig)
-        return [output]
+        return [save_figure(fig, output, dpi=110, tight=False)]
     if output.suffix.lower() not in (".csv", ".txt"):
         raise DataError(f"{output}: use a .csv or .png output")
     return [write_points(points, output)]
