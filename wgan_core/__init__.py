@@ -15,6 +15,7 @@ from .errors import CheckpointError, ConfigError, DataError, NonFiniteLossError,
 from .metrics import critic_w_estimate, mode_coverage, prdc, w1_exact
 from .models import Critic, Generator, MLPCritic, MLPGenerator
 from .plugin import Plugin, RunContext, RunResult, load_run, read_run_config, write_json
+from .refine import dot_refine, effective_lipschitz
 from .spaces import EuclideanSpace, MetricSpace
 from .trainer import Trainer, resolve_device
 
@@ -25,7 +26,8 @@ __all__ = [
     "DataSource", "EdgePenalty", "EuclideanSpace", "GraphSpace", "largest_component", "Generator", "GradientPenalty", "MLPCritic", "MLPGenerator",
     "MetricSpace", "NoConstraint", "NonFiniteLossError", "Plugin", "Progress", "RunContext",
     "RunResult", "SpectralNormalization", "TensorSource", "TrainConfig", "Trainer",
-    "WeightClipping", "WganError", "build_config", "config_to_dict", "critic_w_estimate",
+    "WeightClipping", "WganError", "build_config", "config_to_dict", "critic_w_estimate", "dot_refine",
+    "effective_lipschitz",
     "load_checkpoint", "load_run", "make_constraint", "mode_coverage", "option", "prdc",
     "read_run_config", "resolve_device", "save_checkpoint", "w1_exact", "weighted_mean",
     "write_json",

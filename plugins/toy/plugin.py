@@ -12,13 +12,14 @@ import torch
 from wgan_core.errors import CheckpointError, DataError
 from wgan_core.plots import plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
+from wgan_core.refine import dot_refine, effective_lipschitz
 from wgan_core.spaces import EuclideanSpace
 from wgan_core.trainer import Trainer
 
 from .config import ToyConfig
 from .data import ScaledSource, ToyData, builtin, load_points
 from .metrics import evaluate
-from .models import build_models
+from .models import MLPCritic, build_models
 from .plots import plot_samples_over_critic
 
 NORMALIZATION_FILE = "normalization.json"
@@ -47,12 +48,28 @@ def write_points(points: torch.Tensor, path: Path) -> Path:
     return path
 
 
+def refine(config: ToyConfig, critic: MLPCritic, fake_scaled: torch.Tensor,
+           k_eff: float) -> torch.Tensor:
+    """DOT-refined samples (in the critic's scaled units) with the run's settings."""
+    return dot_refine(critic, fake_scaled, config.dot_slope_factor * k_eff,
+                      steps=config.dot_steps, lr=config.dot_lr)
+
+
+def write_sampling_info(run_dir: Path, scale: float, dim: int,
+                        k_eff: float | None = None) -> None:
+    """What `wgan sample` needs besides the checkpoint: the data scale, the dimension and the
+    critic's measured K_eff for DOT (measured against real data, which sampling may not have)."""
+    info: dict[str, float | int] = {"scale": scale, "dim": dim}
+    if k_eff is not None:
+        info["dot_k_eff"] = k_eff
+    (run_dir / NORMALIZATION_FILE).write_text(json.dumps(info) + "\n")
+
+
 def run(config: ToyConfig, context: RunContext) -> RunResult:
     """Train, evaluate, write pictures; returns the metrics for metrics.json."""
     data = load_data(config)
     scale = data_scale(data, config.normalize)
-    (context.run_dir / NORMALIZATION_FILE).write_text(
-        json.dumps({"scale": scale, "dim": data.dim}) + "\n")
+    write_sampling_info(context.run_dir, scale, data.dim)
     space = EuclideanSpace(scale=scale)
     torch.manual_seed(config.seed)
     generator, critic = build_models(config, data.dim)
@@ -65,20 +82,35 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
 
     rng = torch.Generator().manual_seed(config.seed + 1)
     sampler = trainer.sampling_generator.eval()
-    fake = sampler.sample(config.n_eval, generator=rng).cpu() / scale
+    with torch.no_grad():
+        fake_scaled = sampler.sample(config.n_eval, generator=rng).cpu()
+    fake = fake_scaled / scale
     real = data.sample(config.n_eval, rng)
+    real_again = data.sample(config.n_eval, rng)
     assert trainer.critic is not None
     critic = trainer.critic.eval().cpu()
     metrics = evaluate(fake, real, data, lambda x, c=None: critic(x, c), scale,
-                       real_again=data.sample(config.n_eval, rng))
+                       real_again=real_again)
+    panels = [("generated", fake)]
+    artifacts = [write_points(fake, context.run_dir / "samples.csv")]
+    if config.dot_steps > 0:
+        started_dot = time.perf_counter()
+        k_eff = effective_lipschitz(critic, torch.cat([real * scale, fake_scaled]))
+        refined = refine(config, critic, fake_scaled, k_eff) / scale
+        dot = evaluate(refined, real, data, lambda x, c=None: critic(x, c), scale)
+        metrics.update({f"dot_{k}": v for k, v in dot.items() if k not in ("modes_total", "w1_critic")})
+        metrics["dot_k_eff"] = round(k_eff, 6)
+        metrics["dot_seconds"] = round(time.perf_counter() - started_dot, 2)
+        write_sampling_info(context.run_dir, scale, data.dim, k_eff)
+        panels.append(("DOT-refined", refined))
+        artifacts.append(write_points(refined, context.run_dir / "samples_dot.csv"))
     metrics.update({"dataset": data.name, "steps": trainer.step, "constraint": config.constraint,
                     "train_seconds": round(trainer.elapsed_seconds, 2), "wall_seconds": round(wall, 2)})
 
-    artifacts = [write_points(fake, context.run_dir / "samples.csv")]
     if data.dim == 2:
         title = f"{data.name}, {config.constraint}, {trainer.step} steps"
         artifacts.append(plot_samples_over_critic(
-            real, fake, lambda x: critic(x), scale, context.run_dir / "samples.png", title))
+            real, panels, lambda x: critic(x), scale, context.run_dir / "samples.png", title))
     curves = plot_training_curves(context.run_dir / "log.csv", context.run_dir / "curves.png",
                                   f"toy {data.name}")
     if curves is not None:
@@ -87,17 +119,26 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
 
 
 def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:
-    """n new points from a trained run, as CSV (or a scatter PNG when output ends in .png)."""
+    """n new points from a trained run, as CSV (or a scatter PNG when output ends in .png).
+
+    When the run refined its samples with DOT (``dot_steps`` > 0 and a recorded K_eff), so do
+    these, with the same settings and the run's critic."""
     config, checkpoint = load_run(run_dir, PLUGIN)
     try:
         stored = json.loads((run_dir / NORMALIZATION_FILE).read_text())
         scale, dim = float(stored["scale"]), int(stored["dim"])
+        k_eff = float(stored["dot_k_eff"]) if "dot_k_eff" in stored else None
     except (OSError, ValueError, KeyError, TypeError):
         raise CheckpointError(f"{run_dir}: missing or invalid {NORMALIZATION_FILE}") from None
-    generator, _ = build_models(config, dim)
+    generator, critic = build_models(config, dim)
     generator.load_state_dict(checkpoint["ema"] or checkpoint["generator"])
     generator.to(device).eval()
-    points = generator.sample(n, generator=torch.Generator().manual_seed(seed)).cpu() / scale
+    with torch.no_grad():
+        points = generator.sample(n, generator=torch.Generator().manual_seed(seed))
+    if config.dot_steps > 0 and k_eff is not None and checkpoint.get("critic") is not None:
+        critic.load_state_dict(checkpoint["critic"])
+        points = refine(config, critic.to(device).eval(), points, k_eff)
+    points = points.cpu() / scale
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix.lower() == ".png":
         fig, ax = pyplot().subplots(figsize=(5, 5))
