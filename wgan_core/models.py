@@ -9,6 +9,9 @@ one unbounded score per sample, no sigmoid and no batch normalization.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from torch import Tensor, nn
 
@@ -49,6 +52,20 @@ class Critic(nn.Module):
 
     def forward(self, x: Sample, cond: Tensor | None = None) -> Tensor:  # pragma: no cover
         raise NotImplementedError
+
+
+@contextmanager
+def frozen(module: nn.Module) -> Iterator[nn.Module]:
+    """Within the block the module's parameters take no gradients (inputs still do); each
+    parameter's ``requires_grad`` is restored afterwards, even on error."""
+    flags = [p.requires_grad for p in module.parameters()]
+    for p in module.parameters():
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
 
 
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .models import Critic
+from .models import Critic, frozen
 
 
 def effective_lipschitz(critic: Critic, points: Tensor, cond: Tensor | None = None,
@@ -59,17 +59,11 @@ def dot_refine(critic: Critic, samples: Tensor, k_eff: float, steps: int = 30,
     start = samples.detach()
     y = start.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([y], lr=lr)
-    grads_before = [p.requires_grad for p in critic.parameters()]
-    for p in critic.parameters():
-        p.requires_grad_(False)
-    try:
+    with frozen(critic):
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
             travel = (y - start + delta).flatten(1).norm(dim=1)
             loss = (travel - critic(y, cond) / k_eff).sum()
             loss.backward()
             optimizer.step()
-    finally:
-        for p, flag in zip(critic.parameters(), grads_before):
-            p.requires_grad_(flag)
     return y.detach()

@@ -26,7 +26,7 @@ from .config import TrainConfig
 from .constraints import Constraint, make_constraint
 from .data import Batch, DataSource, weighted_mean
 from .errors import CheckpointError, NonFiniteLossError
-from .models import Generator
+from .models import Generator, frozen
 from .spaces import MetricSpace
 from .tensors import Sample
 
@@ -200,13 +200,8 @@ class Trainer:
         fake = self._fake(batch)
         loss = torch.zeros((), device=self.device)
         if self.critic is not None and self.adversarial_weight != 0:
-            for p in self.critic.parameters():
-                p.requires_grad_(False)
-            try:
+            with frozen(self.critic):
                 adv = -self.critic(fake, batch.cond).mean()
-            finally:
-                for p in self.critic.parameters():
-                    p.requires_grad_(True)
             loss = loss + self.adversarial_weight * adv
         extra = torch.zeros((), device=self.device)
         if self.extra_loss is not None:
