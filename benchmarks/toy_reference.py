@@ -1,11 +1,12 @@
-"""A plain PyTorch WGAN-GP loop on grid25 with the toy plugin's default settings (not a test).
+"""A plain PyTorch WGAN loop on grid25 with the toy plugin's default settings (not a test).
 
 It checks that the toy results come from the game, not from ``wgan_core.Trainer``: the same
-networks, data normalization, penalty (target slope in data units), Adam (0, 0.9) at lr 1e-3
-with linear decay, latent 8, batch 256, n_critic 5 and 3000 steps, written straight in
-PyTorch, evaluated with the same PacGAN protocol. Prints one line per seed.
+networks, data normalization, penalty (one-sided, WGAN-LP, as the toy's default; ``--penalty
+gp`` for the two-sided WGAN-GP one; target slope in data units), Adam (0, 0.9) at lr 1e-3 with
+linear decay, latent 8, batch 256, n_critic 5 and 3000 steps, written straight in PyTorch,
+evaluated with the same PacGAN protocol (raw samples, no DOT). Prints one line per seed.
 
-    OMP_NUM_THREADS=1 python benchmarks/toy_reference.py --seeds 0 1
+    OMP_NUM_THREADS=1 python benchmarks/toy_reference.py --seeds 0 1 [--penalty gp]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from wgan_plugins.toy.plugin import data_scale
 STEPS, BATCH, N_CRITIC, LATENT, HIDDEN, LR, PENALTY = 3000, 256, 5, 8, 256, 1e-3, 10.0
 
 
-def train(seed: int) -> dict[str, float]:
+def train(seed: int, one_sided: bool) -> dict[str, float]:
     data = builtin("grid25")
     scale = data_scale(data, True)  # the networks see data / std, as in the toy plugin
     torch.manual_seed(seed)
@@ -42,7 +43,10 @@ def train(seed: int) -> dict[str, float]:
             inter = (eps * real + (1 - eps) * fake).requires_grad_(True)
             grad = torch.autograd.grad(D(inter).sum(), inter, create_graph=True)[0]
             # slope 1 in data units = slope 1/scale on the scaled inputs
-            penalty = PENALTY * ((grad.norm(2, dim=1) * scale - 1) ** 2).mean()
+            excess = grad.norm(2, dim=1) * scale - 1
+            if one_sided:  # WGAN-LP: only slopes above the target are penalized
+                excess = excess.clamp(min=0.0)
+            penalty = PENALTY * (excess ** 2).mean()
             loss = D(fake).mean() - D(real).mean() + penalty
             opt_d.zero_grad()
             loss.backward()
@@ -68,10 +72,11 @@ def train(seed: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--penalty", choices=["lp", "gp"], default="lp")
     args = parser.parse_args()
     for seed in args.seeds:
-        m = train(seed)
-        print(f"reference seed {seed}: modes {m['modes_covered']} / {m['modes_total']}, "
+        m = train(seed, one_sided=args.penalty == "lp")
+        print(f"reference ({args.penalty}) seed {seed}: modes {m['modes_covered']} / {m['modes_total']}, "
               f"high quality {100 * m['high_quality_fraction']:.1f} %, "
               f"reverse KL {m['reverse_kl']:.3f}, {m['seconds']:.0f} s", flush=True)
 

@@ -1,5 +1,6 @@
 """Trace one toy training run (not a test): PacGAN mode coverage every k steps, with optional
-variations the config does not offer. The README's "What else was tried" numbers come from it.
+variations the config does not offer. The README's raw-sample list under "Tried under the
+two-sided penalty" comes from it (those runs add ``"constraint": "gp"``, the default then).
 
     OMP_NUM_THREADS=1 python benchmarks/toy_trace.py '{"steps": 6000}' --every 1000
     ... '{"steps": 3000}' --generator-betas 0.5 0.9      # momentum for G only
