@@ -9,6 +9,8 @@ numbers come from it.
     ... '{"pretrain_steps": 3000}' --extra-train grass gravel brick camera   # skimage images
     ... '{"pretrain_steps": 3000}' --downscaled-copies 0.75 0.5
     ... '{"pretrain_steps": 3000}' --self-ensemble          # also x8 geometric self-ensemble
+    ... '{"pretrain_steps": 3000}' --channel-shuffle        # random RGB order per patch
+    ... '{"pretrain_steps": 3000}' --loss-y 1.0             # + L1 on the Y channel (the metric's)
 
 The first argument is a JSON dict of ``SuperResConfig`` options (only the L1 phase is run).
 """
@@ -21,6 +23,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import torch
 from kornia.geometry.transform import resize
@@ -29,12 +32,13 @@ from torch import Tensor
 import wgan_plugins.superres.data as srdata
 import wgan_plugins.superres.models as srmodels
 from wgan_core.callbacks import Callback
+from wgan_core.data import Batch
 from wgan_core.config import build_config
 from wgan_core.trainer import Trainer
 from wgan_plugins.superres.config import SuperResConfig
 from wgan_plugins.superres.data import (Photo, PatchSource, downscale, load_photos, modcrop,
                                         upscale_bicubic)
-from wgan_plugins.superres.metrics import psnr_y
+from wgan_plugins.superres.metrics import psnr_y, y_channel
 from wgan_plugins.superres.plugin import l1_loss, make_generator, upscale
 
 
@@ -52,6 +56,29 @@ def self_ensemble(model: srmodels.SRGenerator, lr: Tensor, tile: int) -> Tensor:
     return torch.stack(outs).mean(0)
 
 
+def channel_shuffled(source: PatchSource) -> Callable[[int, torch.Generator], Batch]:
+    """The same patches with the RGB channels in a random order per patch (HR and LR alike:
+    downscaling acts per channel, so the pair stays consistent)."""
+
+    def draw(batch_size: int, generator: torch.Generator) -> Batch:
+        b = source(batch_size, generator)
+        perm = torch.stack([torch.randperm(3, generator=generator) for _ in range(batch_size)])
+        index = perm[:, :, None, None]
+        return Batch(real=torch.gather(b.real, 1, index.expand_as(b.real)),
+                     gen_input=torch.gather(b.gen_input, 1, index.expand_as(b.gen_input)))
+
+    return draw
+
+
+def with_y_loss(weight: float) -> Callable[[Tensor, Batch], Tensor]:
+    """L1 on RGB plus ``weight`` x L1 on the Y channel the metric is computed on."""
+
+    def loss(fake: Tensor, batch: Batch) -> Tensor:
+        return l1_loss(fake, batch) + weight * (y_channel(fake) - y_channel(batch.real)).abs().mean()
+
+    return loss
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("options", nargs="?", default="{}")
@@ -61,6 +88,8 @@ def main() -> None:
     parser.add_argument("--extra-train", nargs="*", default=[])
     parser.add_argument("--downscaled-copies", type=float, nargs="*", default=[])
     parser.add_argument("--self-ensemble", action="store_true")
+    parser.add_argument("--channel-shuffle", action="store_true")
+    parser.add_argument("--loss-y", type=float, default=0.0)
     args = parser.parse_args()
     if args.res_scale is not None:
         block_init = srmodels.ResidualBlock.__init__
@@ -103,9 +132,12 @@ def main() -> None:
     torch.manual_seed(config.seed)
     generator = make_generator(config)
     source = PatchSource(train, config.patch_size, s, candidates=args.candidates)
+    if args.channel_shuffle:
+        source = channel_shuffled(source)
+    loss = l1_loss if not args.loss_y else with_y_loss(args.loss_y)
     with tempfile.TemporaryDirectory() as tmp:
         phase = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
-        trainer = Trainer(generator, None, source, phase, run_dir=Path(tmp), extra_loss=l1_loss,
+        trainer = Trainer(generator, None, source, phase, run_dir=Path(tmp), extra_loss=loss,
                           callbacks=[Trace()])
         start = time.perf_counter()
         trainer.fit()
