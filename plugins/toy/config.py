@@ -20,7 +20,7 @@ class ToyConfig(TrainConfig):
     steps: int = option(3000, "Generator steps to train for.")
     # The one-sided penalty (WGAN-LP, Petzka et al. 2018) asks only |grad f| <= 1. The
     # two-sided one also pulls the slope up to 1 across grid25's empty space between modes;
-    # with it 3 of 6 one-thread seeds lost a mode, with LP none of 8 did (README "Toy quality").
+    # with it 5 of 8 one-thread seeds lost a mode, with LP none of 10 did (README "Toy quality").
     constraint: ConstraintName = option(
         "lp", "Lipschitz constraint: gradient penalty, spectral norm, weight clipping, "
         "one-sided penalty (WGAN-LP; the toy's default) or none.")
