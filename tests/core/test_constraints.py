@@ -163,8 +163,10 @@ def test_generator_gradient_does_not_vanish_with_distance() -> None:
     assert max(grads) - min(grads) < 0.1
 
 
-def test_critic_estimates_a_pure_shift() -> None:
-    """For Q = P + v, W1(P, Q) = |v|; the trained critic's estimate must land within 10 %."""
+@pytest.mark.parametrize("one_sided", [False, True], ids=["gp", "lp"])
+def test_critic_estimates_a_pure_shift(one_sided: bool) -> None:
+    """For Q = P + v, W1(P, Q) = |v|; the trained critic's estimate must land within 10 %,
+    with the two-sided penalty and with the one-sided one (the toy's default)."""
     v = torch.tensor([1.5, -2.0])  # |v| = 2.5
     base = torch.tensor([[0.0, 0.0], [1.0, 1.0], [-1.0, 1.0]])
 
@@ -176,8 +178,8 @@ def test_critic_estimates_a_pure_shift() -> None:
 
     space = EuclideanSpace()
     # Weight 50: the soft penalty's slope excess W / (2 weight) stays at 2.5 %.
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(50.0), space, real, fake,
-                          steps=800)
+    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(50.0, one_sided=one_sided),
+                          space, real, fake, steps=800)
     g = torch.Generator().manual_seed(5)
     with torch.no_grad():
         estimate = (critic(real(g)).mean() - critic(fake(g)).mean()).item()
