@@ -11,6 +11,7 @@ numbers come from it.
     ... '{"pretrain_steps": 3000}' --self-ensemble          # also x8 geometric self-ensemble
     ... '{"pretrain_steps": 3000}' --channel-shuffle        # random RGB order per patch
     ... '{"pretrain_steps": 3000}' --loss-y 1.0             # + L1 on the Y channel (the metric's)
+    ... '{"pretrain_steps": 3000, "batch_size": 32}'        # (or "blocks": 12, "pretrain_lr": 1e-3)
 
 The first argument is a JSON dict of ``SuperResConfig`` options (only the L1 phase is run).
 """
