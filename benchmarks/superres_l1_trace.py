@@ -33,8 +33,8 @@ from torch import Tensor
 import wgan_plugins.superres.data as srdata
 import wgan_plugins.superres.models as srmodels
 from wgan_core.callbacks import Callback
-from wgan_core.data import Batch
 from wgan_core.config import build_config
+from wgan_core.data import Batch
 from wgan_core.trainer import Trainer
 from wgan_plugins.superres.config import SuperResConfig
 from wgan_plugins.superres.data import (Photo, PatchSource, downscale, load_photos, modcrop,
@@ -75,7 +75,8 @@ def with_y_loss(weight: float) -> Callable[[Tensor, Batch], Tensor]:
     """L1 on RGB plus ``weight`` x L1 on the Y channel the metric is computed on."""
 
     def loss(fake: Tensor, batch: Batch) -> Tensor:
-        return l1_loss(fake, batch) + weight * (y_channel(fake) - y_channel(batch.real)).abs().mean()
+        y_error = (y_channel(fake) - y_channel(batch.real)).abs().mean()
+        return l1_loss(fake, batch) + weight * y_error
 
     return loss
 

@@ -76,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     for seed in args.seeds:
         m = train(seed, one_sided=args.penalty == "lp")
-        print(f"reference ({args.penalty}) seed {seed}: modes {m['modes_covered']} / {m['modes_total']}, "
+        print(f"reference ({args.penalty}) seed {seed}: "
+              f"modes {m['modes_covered']} / {m['modes_total']}, "
               f"high quality {100 * m['high_quality_fraction']:.1f} %, "
               f"reverse KL {m['reverse_kl']:.3f}, {m['seconds']:.0f} s", flush=True)
 
