@@ -14,8 +14,8 @@ class ToyConfig(TrainConfig):
     """Toy 2-D distributions (the WGAN-GP and PacGAN benchmarks)."""
 
     # The field defaults are grid25's, chosen by measurement (README "Toy quality"): a linear
-    # decay is essential (constant lr: 8/25 modes); latent 8 and lr 1e-3 were chosen under the
-    # two-sided penalty, before the one-sided one became the default. Other datasets override
+    # decay was essential (constant lr: 8/25 modes), and latent 8 and lr 1e-3 were chosen, under
+    # the two-sided penalty, before the one-sided one became the default. Other datasets override
     # some of these in ``defaults_for``.
     steps: int = option(3000, "Generator steps to train for.")
     # The one-sided penalty (WGAN-LP, Petzka et al. 2018) asks only |grad f| <= 1. The
@@ -30,8 +30,8 @@ class ToyConfig(TrainConfig):
         "linear", "Learning-rate schedule: constant, or linear decay to zero.")
     ema_decay: float = option(
         0.0, "Decay of the generator's exponential moving average used for sampling and "
-        "evaluation (0 disables; on grid25, 0.999 lost modes in a measured run: the average "
-        "of weights that keep moving is no good generator itself).")
+        "evaluation (0 disables; on grid25 with the two-sided penalty, 0.999 lost modes in a "
+        "measured run: the average of weights that keep moving is no good generator itself).")
     log_every: int = option(100, "Write a row of log.csv every k generator steps.")
     dataset: Literal["ring8", "grid25", "swissroll"] = option(
         "grid25", "Built-in distribution (ignored when --data is given).")
@@ -56,8 +56,9 @@ class ToyConfig(TrainConfig):
     def defaults_for(cls, chosen: dict[str, Any]) -> dict[str, Any]:
         """Per-dataset defaults for the options the user did not set (measured; README)."""
         if chosen.get("data") is None and chosen.get("dataset") == "ring8":
-            # With grid25's settings ring8 collapsed to 1 of 8 modes (seed 0). A 2-D latent
-            # and half the learning rate covered all 8 on some seeds, not all (README).
+            # Chosen under the two-sided penalty, when grid25's settings collapsed ring8 to
+            # 1 of 8 modes (seed 0). With LP these cover 8 of 8 on seeds 0-3 (README); whether
+            # LP still needs them was not measured.
             return {"lr_g": 5e-4, "lr_c": 5e-4, "latent_dim": 2}
         return {}
 
