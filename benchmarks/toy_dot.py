@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 from pathlib import Path
 
 import torch
 
 from wgan_core.metrics import mode_coverage, w1_exact
-from wgan_core.plugin import load_run
 from wgan_core.refine import dot_refine, effective_lipschitz
-from wgan_plugins.toy.models import build_models
-from wgan_plugins.toy.plugin import NORMALIZATION_FILE, PLUGIN, load_data
+from wgan_plugins.toy.plugin import load_data, load_trained
 
 
 def main() -> None:
@@ -34,13 +31,12 @@ def main() -> None:
     print("| run | slope factor | steps | lr | modes | high quality % | reverse KL | W1 exact |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for run in args.runs:
-        config, checkpoint = load_run(run, PLUGIN)
-        scale = float(json.loads((run / NORMALIZATION_FILE).read_text())["scale"])
+        trained = load_trained(run)
+        config, generator, critic, scale = (trained.config, trained.generator, trained.critic,
+                                            trained.scale)
+        if critic is None:
+            raise SystemExit(f"{run}: the checkpoint has no critic")
         data = load_data(config)
-        generator, critic = build_models(config, data.dim)
-        generator.load_state_dict(checkpoint["ema"] or checkpoint["generator"])
-        critic.load_state_dict(checkpoint["critic"])
-        generator.eval(), critic.eval()
         rng = torch.Generator().manual_seed(config.seed + 1)  # as the run's own evaluation
         with torch.no_grad():
             fake = generator.sample(config.n_eval, generator=rng)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -19,7 +20,7 @@ from wgan_core.trainer import Trainer
 from .config import ToyConfig
 from .data import ScaledSource, ToyData, builtin, load_points
 from .metrics import evaluate
-from .models import MLPCritic, build_models
+from .models import MLPCritic, MLPGenerator, build_models
 from .plots import plot_samples_over_critic
 
 NORMALIZATION_FILE = "normalization.json"
@@ -89,15 +90,18 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
     real_again = data.sample(config.n_eval, rng)
     assert trainer.critic is not None
     critic = trainer.critic.eval().cpu()
-    metrics = evaluate(fake, real, data, lambda x, c=None: critic(x, c), scale,
-                       real_again=real_again)
+
+    def score(x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return critic(x, c)
+
+    metrics = evaluate(fake, real, data, score, scale, real_again=real_again)
     panels = [("generated", fake)]
     artifacts = [write_points(fake, context.run_dir / "samples.csv")]
     if config.dot_steps > 0:
         started_dot = time.perf_counter()
         k_eff = effective_lipschitz(critic, torch.cat([real * scale, fake_scaled]))
         refined = refine(config, critic, fake_scaled, k_eff) / scale
-        dot = evaluate(refined, real, data, lambda x, c=None: critic(x, c), scale)
+        dot = evaluate(refined, real, data, score, scale)
         # w1_critic of points moved up the critic itself would say nothing: left out.
         metrics.update({f"dot_{k}": v for k, v in dot.items()
                         if k not in ("modes_total", "w1_critic")})
@@ -112,7 +116,7 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
     if data.dim == 2:
         title = f"{data.name}, {config.constraint}, {trainer.step} steps"
         artifacts.append(plot_samples_over_critic(
-            real, panels, lambda x: critic(x), scale, context.run_dir / "samples.png", title))
+            real, panels, score, scale, context.run_dir / "samples.png", title))
     curves = plot_training_curves(context.run_dir / "log.csv", context.run_dir / "curves.png",
                                   f"toy {data.name}")
     if curves is not None:
@@ -120,11 +124,20 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
     return RunResult(metrics=metrics, artifacts=artifacts)
 
 
-def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:
-    """n new points from a trained run, as CSV (or a scatter PNG when output ends in .png).
+@dataclass
+class TrainedRun:
+    """A finished toy run's networks (CPU, eval mode) and what sampling needs besides them."""
 
-    When the run refined its samples with DOT (``dot_steps`` > 0 and a recorded K_eff), so do
-    these, with the same settings and the run's critic."""
+    config: ToyConfig
+    generator: MLPGenerator  # the EMA weights when the run kept them
+    critic: MLPCritic | None  # None when the checkpoint has no critic
+    scale: float  # the networks see data * scale
+    k_eff: float | None  # the critic slope DOT measured, when the run refined its samples
+
+
+def load_trained(run_dir: Path) -> TrainedRun:
+    """Load a toy run folder (config, checkpoint, normalization.json); CheckpointError if the
+    folder is incomplete."""
     config, checkpoint = load_run(run_dir, PLUGIN)
     try:
         stored = json.loads((run_dir / NORMALIZATION_FILE).read_text())
@@ -134,13 +147,25 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
         raise CheckpointError(f"{run_dir}: missing or invalid {NORMALIZATION_FILE}") from None
     generator, critic = build_models(config, dim)
     generator.load_state_dict(checkpoint["ema"] or checkpoint["generator"])
-    generator.to(device).eval()
+    critic_state = checkpoint.get("critic")
+    if critic_state is not None:
+        critic.load_state_dict(critic_state)
+    return TrainedRun(config, generator.eval(), critic.eval() if critic_state is not None else None,
+                      scale, k_eff)
+
+
+def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:
+    """n new points from a trained run, as CSV (or a scatter PNG when output ends in .png).
+
+    When the run refined its samples with DOT (``dot_steps`` > 0 and a recorded K_eff), so do
+    these, with the same settings and the run's critic."""
+    trained = load_trained(run_dir)
     with torch.no_grad():
-        points = generator.sample(n, generator=torch.Generator().manual_seed(seed))
-    if config.dot_steps > 0 and k_eff is not None and checkpoint.get("critic") is not None:
-        critic.load_state_dict(checkpoint["critic"])
-        points = refine(config, critic.to(device).eval(), points, k_eff)
-    points = points.cpu() / scale
+        points = trained.generator.to(device).sample(
+            n, generator=torch.Generator().manual_seed(seed))
+    if trained.config.dot_steps > 0 and trained.k_eff is not None and trained.critic is not None:
+        points = refine(trained.config, trained.critic.to(device), points, trained.k_eff)
+    points = points.cpu() / trained.scale
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix.lower() == ".png":
         fig, ax = pyplot().subplots(figsize=(5, 5))

@@ -6,21 +6,11 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from wgan_core.errors import DataError
 from wgan_core.graph_space import EdgePenalty, GraphSpace, largest_component
 
-
-class Potential(nn.Module):
-    """critic(x) = x . phi with a fixed phi."""
-
-    def __init__(self, phi: list[float]) -> None:
-        super().__init__()
-        self.phi = nn.Parameter(torch.tensor(phi))
-
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        return x @ self.phi
+from tests.helpers import LinearCritic
 
 
 def test_path_distances_and_w1_by_hand() -> None:
@@ -73,13 +63,13 @@ def test_edge_penalty_zero_for_1_lipschitz_positive_otherwise() -> None:
     space = GraphSpace(nx.path_graph(4), weight=None)
     penalty = EdgePenalty(weight=10.0)
     x = space.one_hot()
-    lipschitz = Potential([0.0, 1.0, 1.5, 0.5])  # slopes 1, .5, 1
+    lipschitz = LinearCritic([0.0, 1.0, 1.5, 0.5])  # slopes 1, .5, 1
     assert penalty.penalty(lipschitz, x, x, None, space).item() == 0.0
-    steep = Potential([0.0, 3.0, 3.0, 3.0])  # slope 3 on the first edge
+    steep = LinearCritic([0.0, 3.0, 3.0, 3.0])  # slope 3 on the first edge
     value = penalty.penalty(steep, x, x, None, space)
     assert value.item() == pytest.approx(10.0 * (3.0 - 1.0) ** 2)
     value.backward()  # and it is differentiable in the critic's parameters
-    assert steep.phi.grad is not None and steep.phi.grad.abs().sum() > 0
+    assert steep.w.grad is not None and steep.w.grad.abs().sum() > 0
 
 
 def test_slopes_are_edge_finite_differences_over_lengths() -> None:
@@ -87,7 +77,7 @@ def test_slopes_are_edge_finite_differences_over_lengths() -> None:
     g.add_edge(0, 1, weight=2.0)
     g.add_edge(1, 2, weight=0.5)
     space = GraphSpace(g)
-    critic = Potential([0.0, 1.0, 2.0])
+    critic = LinearCritic([0.0, 1.0, 2.0])
     assert sorted(space.slopes(critic).tolist()) == pytest.approx([0.5, 2.0])
     # through a plain callable (no node_values): evaluated on one-hot rows
     assert sorted(space.slopes(lambda x: critic(x)).tolist()) == pytest.approx([0.5, 2.0])

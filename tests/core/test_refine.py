@@ -9,16 +9,7 @@ from torch import nn
 
 from wgan_core.refine import dot_refine, effective_lipschitz
 
-
-class Linear(nn.Module):
-    """f(x) = w . x: slope ||w|| everywhere, along w."""
-
-    def __init__(self, w: list[float]) -> None:
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor(w))
-
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        return x @ self.w
+from tests.helpers import LinearCritic
 
 
 class Cone(nn.Module):
@@ -33,7 +24,7 @@ class Cone(nn.Module):
 
 
 def test_effective_lipschitz_measures_the_slope() -> None:
-    critic = Linear([3.0, 4.0])  # slope 5
+    critic = LinearCritic([3.0, 4.0])  # slope 5
     points = torch.randn(500, 2, generator=torch.Generator().manual_seed(0))
     k = effective_lipschitz(critic, points)
     assert 4.5 < k <= 5.0 + 1e-4
@@ -41,7 +32,7 @@ def test_effective_lipschitz_measures_the_slope() -> None:
 
 def test_samples_move_only_where_the_critic_rises_faster_than_k_eff() -> None:
     start = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
-    critic = Linear([1.0, 0.0])  # slope 1 along x
+    critic = LinearCritic([1.0, 0.0])  # slope 1 along x
     steep = dot_refine(critic, start, k_eff=0.5, steps=50, lr=0.05)  # rises 2x faster: climb
     flat = dot_refine(critic, start, k_eff=2.0, steps=50, lr=0.05)  # rises too slowly: stay
     assert (steep[:, 0] - start[:, 0]).min() > 1.0  # every sample climbed along x
@@ -60,4 +51,4 @@ def test_refinement_pulls_samples_onto_a_mode_and_leaves_the_critic_alone() -> N
 
 def test_bad_k_eff_is_refused() -> None:
     with pytest.raises(ValueError, match="k_eff"):
-        dot_refine(Linear([1.0, 0.0]), torch.zeros(2, 2), k_eff=0.0)
+        dot_refine(LinearCritic([1.0, 0.0]), torch.zeros(2, 2), k_eff=0.0)
