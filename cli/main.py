@@ -18,6 +18,7 @@ import torch
 from wgan_core import __version__
 from wgan_core.config import FieldSpec, build_config, config_to_dict, field_specs
 from wgan_core.errors import ConfigError, WganError
+from wgan_core.files import atomic_file
 from wgan_core.plugin import Plugin, RunContext, read_run_config, write_json
 from wgan_core.trainer import resolve_device
 
@@ -70,9 +71,8 @@ def write_toml(path: Path, values: dict[str, Any]) -> None:
     """Write a flat TOML file atomically."""
     import tomli_w
 
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(values))
-    tmp.replace(path)
+    with atomic_file(path) as fh:
+        fh.write(tomli_w.dumps(values).encode())
 
 
 def _default_run_dir(name: str) -> Path:

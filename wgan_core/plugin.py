@@ -26,6 +26,7 @@ from .callbacks import Callback, Progress
 from .checkpoint import load_checkpoint
 from .config import TrainConfig, build_config
 from .errors import CheckpointError, ConfigError
+from .files import atomic_file
 
 
 @dataclass
@@ -140,7 +141,6 @@ def write_json(path: Path, data: Any) -> Path:
             return clean(v.item())
         return v
 
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(clean(data), indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    with atomic_file(path) as fh:
+        fh.write((json.dumps(clean(data), indent=2, sort_keys=True) + "\n").encode())
     return path

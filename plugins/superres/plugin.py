@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from torch import Tensor
 
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
+from wgan_core.files import atomic_file
 from wgan_core.plots import pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
 from wgan_core.trainer import Trainer
@@ -195,14 +195,9 @@ def save_image(img: Tensor, path: Path) -> Path:
     from PIL import Image
 
     arr = (img.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy())
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        Image.fromarray(arr).save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    image_format = Image.registered_extensions()[path.suffix.lower()]
+    with atomic_file(path) as fh:
+        Image.fromarray(arr).save(fh, format=image_format)
     return path
 
 
