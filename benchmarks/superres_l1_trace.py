@@ -12,6 +12,11 @@ numbers come from it.
     ... '{"pretrain_steps": 3000}' --channel-shuffle        # random RGB order per patch
     ... '{"pretrain_steps": 3000}' --loss-y 1.0             # + L1 on the Y channel (the metric's)
     ... '{"pretrain_steps": 3000, "batch_size": 32}'        # (or "blocks": 12, "pretrain_lr": 1e-3)
+    ... '{"pretrain_steps": 3000}' --mse-after 0.67         # MSE instead of L1 for the last third
+    ... '{"pretrain_steps": 3000}' --aligned-lr             # LR patches cut from the whole LR photo
+    ... '{"pretrain_steps": 3000}' --dead-leaves 8          # + 8 generated dead-leaves images
+    ... '{"pretrain_steps": 3000, "seed": 1}'               # seed spread
+    ... '{"pretrain_steps": 3000, "data": "D", "test_data": "D"}'   # ceiling: D = held-out PNGs
 
 The first argument is a JSON dict of ``SuperResConfig`` options (only the L1 phase is run).
 """
@@ -57,6 +62,69 @@ def self_ensemble(model: srmodels.SRGenerator, lr: Tensor, tile: int) -> Tensor:
     return torch.stack(outs).mean(0)
 
 
+class AlignedPatchSource(PatchSource):
+    """Patches cut from the low-res version of the whole photo and the aligned HR crop, so
+    every LR pixel is degraded as at test time (no blur or bicubic padding at patch edges)."""
+
+    def __init__(self, photos: list[Photo], patch_size: int, scale: int,
+                 candidates: int = 2) -> None:
+        super().__init__(photos, patch_size, scale, candidates)
+        self.images = [modcrop(im, scale) for im in self.images]
+        self.lows = [downscale(im[None], scale)[0] for im in self.images]
+
+    def __call__(self, batch_size: int, generator: torch.Generator) -> Batch:
+        p, k, s = self.patch_size, self.candidates, self.scale
+        which = torch.randint(0, len(self.images), (batch_size,), generator=generator)
+        u = torch.rand(batch_size, k, 2, generator=generator)
+        flips = torch.randint(0, 2, (batch_size, 3), generator=generator)
+        hrs, lrs = [], []
+        for i in range(batch_size):
+            im, low = self.images[int(which[i])], self.lows[int(which[i])]
+            h, w = low.shape[-2:]
+            q = p // s
+            corners = [(int(a * (h - q + 1)), int(b * (w - q + 1))) for a, b in u[i].tolist()]
+            y, x = max(corners, key=lambda c: float(
+                im[:, c[0] * s:c[0] * s + p, c[1] * s:c[1] * s + p].std()))
+            pair = [im[:, y * s:y * s + p, x * s:x * s + p], low[:, y:y + q, x:x + q]]
+            for t in range(2):
+                if flips[i, 0]:
+                    pair[t] = pair[t].flip(-1)
+                if flips[i, 1]:
+                    pair[t] = pair[t].flip(-2)
+                if flips[i, 2]:
+                    pair[t] = pair[t].transpose(-1, -2)
+            hrs.append(pair[0])
+            lrs.append(pair[1])
+        return Batch(real=torch.stack(hrs), gen_input=torch.stack(lrs))
+
+
+def dead_leaves(size: int, colours: Tensor, generator: torch.Generator) -> Tensor:
+    """A dead-leaves image (Lee, Mumford & Huang 2001): opaque disks with radii drawn from
+    p(r) ~ r^-3, stacked until the canvas is covered, colours drawn from ``colours`` [N, 3].
+    Rendered at twice the size and averaged down, so edges are anti-aliased."""
+    big = 2 * size
+    img = torch.full((3, big, big), -1.0)
+    r_min, r_max = 2.0, big / 3
+    uncovered = big * big
+    while uncovered > 0:
+        u = float(torch.rand((), generator=generator))
+        # inverse CDF of p(r) ~ r^-3 on [r_min, r_max]
+        r = (r_min ** -2 - u * (r_min ** -2 - r_max ** -2)) ** -0.5
+        cy, cx = (torch.rand(2, generator=generator) * big).tolist()
+        y0, y1 = max(0, int(cy - r)), min(big, int(cy + r) + 1)
+        x0, x1 = max(0, int(cx - r)), min(big, int(cx + r) + 1)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        yy = torch.arange(y0, y1)[:, None].float()
+        xx = torch.arange(x0, x1)[None, :].float()
+        window = img[:, y0:y1, x0:x1]
+        disk = ((yy - cy) ** 2 + (xx - cx) ** 2 <= r * r) & (window[0] < 0)
+        colour = colours[int(torch.randint(0, len(colours), (), generator=generator))]
+        window[:, disk] = colour[:, None]
+        uncovered -= int(disk.sum())
+    return torch.nn.functional.avg_pool2d(img[None], 2)[0]
+
+
 def channel_shuffled(source: PatchSource) -> Callable[[int, torch.Generator], Batch]:
     """The same patches with the RGB channels in a random order per patch (HR and LR alike:
     downscaling acts per channel, so the pair stays consistent)."""
@@ -92,6 +160,12 @@ def main() -> None:
     parser.add_argument("--self-ensemble", action="store_true")
     parser.add_argument("--channel-shuffle", action="store_true")
     parser.add_argument("--loss-y", type=float, default=0.0)
+    parser.add_argument("--aligned-lr", action="store_true")
+    parser.add_argument("--dead-leaves", type=int, default=0,
+                        help="add this many generated 512-px dead-leaves images to training")
+    parser.add_argument("--mse-after", type=float, default=None,
+                        help="switch the loss from L1 to MSE after this fraction of the steps")
+    parser.add_argument("--drop-train", nargs="*", default=[])
     args = parser.parse_args()
     if args.res_scale is not None:
         block_init = srmodels.ResidualBlock.__init__
@@ -100,7 +174,8 @@ def main() -> None:
             block_init(self, channels, args.res_scale)
 
         srmodels.ResidualBlock.__init__ = with_res_scale  # type: ignore[method-assign]
-    srdata.DEFAULT_TRAIN = srdata.DEFAULT_TRAIN + [("skimage", n) for n in args.extra_train]
+    srdata.DEFAULT_TRAIN = [k for k in srdata.DEFAULT_TRAIN if k[1] not in args.drop_train] + [
+        ("skimage", n) for n in args.extra_train]
     config = build_config(SuperResConfig, json.loads(args.options))
     s = config.scale
     train, test = load_photos(config.data, config.test_data, config.patch_size, s, warn=print)
@@ -112,6 +187,12 @@ def main() -> None:
             if min(h, w) >= config.patch_size:
                 small = resize(photo.image[None], (h, w), interpolation="bicubic", antialias=True)
                 train.append(Photo(photo.name + "@", small[0].clamp(0, 1)))
+    if args.dead_leaves:
+        pixels = torch.cat([p.image.flatten(1).T for p in train])
+        g = torch.Generator().manual_seed(1234)
+        colours = pixels[torch.randint(0, len(pixels), (4096,), generator=g)]
+        for i in range(args.dead_leaves):
+            train.append(Photo(f"leaves{i}", dead_leaves(512, colours, g)))
     print(f"training on {len(train)} images")
     pairs = []
     for photo in test:
@@ -133,14 +214,24 @@ def main() -> None:
 
     torch.manual_seed(config.seed)
     generator = make_generator(config)
-    source = PatchSource(train, config.patch_size, s, candidates=args.candidates)
+    source = (AlignedPatchSource if args.aligned_lr else PatchSource)(
+        train, config.patch_size, s, candidates=args.candidates)
     if args.channel_shuffle:
         source = channel_shuffled(source)
     loss = l1_loss if not args.loss_y else with_y_loss(args.loss_y)
+    use_mse = [args.mse_after is not None and args.mse_after <= 0]
+
+    def loss_or_mse(fake: Tensor, batch: Batch) -> Tensor:
+        return torch.nn.functional.mse_loss(fake, batch.real) if use_mse[0] else loss(fake, batch)
+
+    class SwitchToMse(Callback):
+        def on_step_end(self, trainer: Trainer, step: int, stats: dict[str, float]) -> None:
+            if args.mse_after is not None and step >= args.mse_after * trainer.config.steps:
+                use_mse[0] = True
     with tempfile.TemporaryDirectory() as tmp:
         phase = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
-        trainer = Trainer(generator, None, source, phase, run_dir=Path(tmp), extra_loss=loss,
-                          callbacks=[Trace()])
+        trainer = Trainer(generator, None, source, phase, run_dir=Path(tmp), extra_loss=loss_or_mse,
+                          callbacks=[Trace(), SwitchToMse()])
         start = time.perf_counter()
         trainer.fit()
     print(f"{time.perf_counter() - start:.0f} s")
