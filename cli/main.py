@@ -17,7 +17,7 @@ import torch
 
 from wgan_core import __version__
 from wgan_core.config import FieldSpec, build_config, config_to_dict, field_specs
-from wgan_core.errors import ConfigError, WganError
+from wgan_core.errors import CheckpointError, ConfigError, WganError
 from wgan_core.files import atomic_file
 from wgan_core.plugin import Plugin, RunContext, read_run_config, write_json
 from wgan_core.trainer import resolve_device
@@ -33,13 +33,22 @@ def fail(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+def os_error_line(exc: OSError) -> str:
+    """An OSError (read-only disk, disk full, a file where a folder should be, ...) as the
+    path it concerns and what went wrong."""
+    what = exc.strerror or str(exc)
+    return f"{exc.filename}: {what}" if exc.filename else what
+
+
 # ------------------------------------------------------------------ config -> options
 
 def _click_type(spec: FieldSpec) -> Any:
     if spec.choices is not None:
         return click.Choice(spec.choices)
     if spec.base is Path:
-        return click.Path(path_type=Path)
+        # A plain string: click would turn "" into Path("."), and "" is how a user clears an
+        # optional path stored in a run folder (``--resume RUN --data ""``).
+        return click.Path()
     return spec.base
 
 
@@ -59,6 +68,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         values = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from None
     for key, value in values.items():
@@ -116,11 +127,20 @@ def _summary_lines(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _checkpoint_stamps(run_dir: Path) -> dict[str, int]:
+    """Modification times of a run's checkpoints: whether a command has advanced the run."""
+    return {p.name: p.stat().st_mtime_ns for p in (run_dir / "checkpoints").glob("*.pt")}
+
+
 def execute_run(plugin: Plugin, cli_values: dict[str, Any], out: Path | None,
                 config_file: Path | None, resume: Path | None, quiet: bool) -> Path:
     """Resolve the config (defaults < run folder < --config < flags), run, write the folder."""
     values: dict[str, Any] = {}
+    stored: dict[str, Any] = {}
     if resume is not None:
+        if out is not None:
+            raise ConfigError(f"--out {out} and --resume {resume} both given; a resumed run "
+                              f"continues in its own folder")
         stored_name, stored = read_run_config(resume)
         if stored_name != plugin.name:
             raise ConfigError(f"--resume {resume}: that is a '{stored_name}' run, "
@@ -137,15 +157,29 @@ def execute_run(plugin: Plugin, cli_values: dict[str, Any], out: Path | None,
     config = build_config(plugin.config_class, values, where=where)
     device = resolve_device(config.device)
     run_dir, created = _prepare_run_dir(out, resume, plugin.name)
-    write_toml(run_dir / "config.toml", {"plugin": plugin.name, **config_to_dict(config)})
+    config_path = run_dir / "config.toml"
+    previous = config_path.read_bytes() if resume is not None else None
+    checkpoints_before = _checkpoint_stamps(run_dir)
+    new_values = config_to_dict(config)
+    write_toml(config_path, {"plugin": plugin.name, **new_values})
     torch.manual_seed(config.seed)
     context = RunContext(run_dir=run_dir, device=device, seed=config.seed,
                          resume=resume is not None, progress=not quiet)
     click.echo(f"wgan {plugin.name}: run folder {run_dir}")
     try:
         result = plugin.run(config, context)
-    except WganError:
-        if created and not (run_dir / "checkpoints").exists():
+    except (WganError, OSError) as exc:
+        if previous is not None and _checkpoint_stamps(run_dir) == checkpoints_before:
+            # A resume that failed before it wrote a checkpoint keeps the run's own config, so
+            # the run stays usable (wgan sample/apply and the next --resume read it).
+            with atomic_file(config_path) as fh:
+                fh.write(previous)
+            changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in new_values.items()
+                       if k in stored and stored[k] != v]
+            if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
+                raise CheckpointError(f"{exc}; options changed since the run was made: "
+                                      f"{', '.join(changed)}") from None
+        elif created and not (run_dir / "checkpoints").exists():
             # Nothing was trained: remove the folder this command made, so a failed start
             # leaves no half-empty run behind (a resumed or trained run is never touched).
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -187,6 +221,8 @@ def make_run_command(plugin: Plugin) -> click.Command:
             execute_run(plugin, cli_values, out, config_file, resume, quiet)
         except WganError as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(os_error_line(exc))
 
     params: list[click.Parameter] = [
         click.Option(["--out", "out"], type=click.Path(path_type=Path), default=None,
@@ -246,8 +282,8 @@ def sample_command(run_dir: Path, n: int, output: Path, seed: int, device: str,
     try:
         plugin = _plugin_of_run(run_dir)
         if plugin.sample is None:
-            raise ConfigError(f"plugin '{plugin.name}' has no latent to sample; "
-                              f"try: wgan apply {run_dir} INPUT OUTPUT")
+            hint = f"; try: wgan apply {run_dir} INPUT OUTPUT" if plugin.apply else ""
+            raise ConfigError(f"plugin '{plugin.name}' has no latent to sample{hint}")
         if n < 1:
             raise ConfigError(f"-n must be at least 1, got {n}")
         if output.exists() and not force and not (output.is_dir() and not any(output.iterdir())):
@@ -255,6 +291,8 @@ def sample_command(run_dir: Path, n: int, output: Path, seed: int, device: str,
         paths = plugin.sample(run_dir, n, output, seed, resolve_device(device))
     except WganError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(os_error_line(exc))
     for p in paths:
         click.echo(str(p))
 
@@ -271,15 +309,15 @@ def apply_command(run_dir: Path, input: Path, output: Path, device: str, force: 
     try:
         plugin = _plugin_of_run(run_dir)
         if plugin.apply is None:
-            raise ConfigError(f"plugin '{plugin.name}' does not map inputs to outputs; "
-                              f"try: wgan sample {run_dir} -n 16 -o OUT")
+            hint = f"; try: wgan sample {run_dir} -n 16 -o OUT" if plugin.sample else ""
+            raise ConfigError(f"plugin '{plugin.name}' does not map inputs to outputs{hint}")
         if not input.exists():
             raise ConfigError(f"{input}: no such file or folder")
-        if output.is_file() and not force:
-            raise ConfigError(f"{output} already exists; pass --force to overwrite it")
-        paths = plugin.apply(run_dir, input, output, resolve_device(device))
+        paths = plugin.apply(run_dir, input, output, resolve_device(device), overwrite=force)
     except WganError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(os_error_line(exc))
     for p in paths:
         click.echo(str(p))
 
@@ -290,6 +328,10 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="wgan", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `wgan` or `wgan run` alone: the help itself, not the help flattened into one line.
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
+        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         fail(exc.format_message().replace("\n", " "))
     except click.exceptions.Abort:

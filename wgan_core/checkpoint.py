@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,15 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     """Write state to path atomically: a temporary file in the same folder, then a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path) as fh:
-        torch.save(state, fh)
+    try:
+        with atomic_file(path) as fh:
+            torch.save(state, fh)
+    except RuntimeError as exc:
+        # torch reports a failed write (typically a full disk) as a RuntimeError from its zip
+        # writer whose text means nothing to a user; say where, and how much room is left.
+        free = shutil.disk_usage(path.parent).free // 2**20
+        raise CheckpointError(f"{path}: could not write the checkpoint ({free} MiB free on "
+                              f"that disk)") from None
     return path
 
 
@@ -36,7 +44,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
         raise CheckpointError(f"{path}: refused to load, not a weights-only checkpoint ({first})"
                               ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    # A file that is not a torch zip archive can surface as almost any of these (a KeyError
+    # for some junk files), so all of them mean the same thing to the user.
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     if not isinstance(state, dict):

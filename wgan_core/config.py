@@ -8,6 +8,7 @@ TOML file, so the names here are the names users type.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -129,6 +130,9 @@ def coerce(spec: FieldSpec, value: Any, where: str) -> Any:
             return value
     elif spec.base is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(f"{where}: key '{spec.name}' must be a finite number, "
+                                  f"got {value}")
             return float(value)
     elif spec.base is Path:
         if isinstance(value, (str, Path)):

@@ -71,8 +71,8 @@ class SampleFn(Protocol):
 
 
 class ApplyFn(Protocol):
-    def __call__(self, run_dir: Path, input: Path, output: Path,
-                 device: torch.device) -> list[Path]: ...
+    def __call__(self, run_dir: Path, input: Path, output: Path, device: torch.device,
+                 overwrite: bool = False) -> list[Path]: ...
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,9 @@ class Plugin:
     run: RunFn
     #: ``sample(run_dir, n, output, seed, device)`` for plugins with a latent.
     sample: SampleFn | None = None
-    #: ``apply(run_dir, input, output, device)`` for plugins that map an input to an output.
+    #: ``apply(run_dir, input, output, device, overwrite=False)`` for plugins that map an input
+    #: to an output. Only the plugin knows every file it will write, so it refuses (DataError)
+    #: to replace an existing one unless ``overwrite``, and never writes over an input.
     apply: ApplyFn | None = None
     #: Config overrides that make a run of a few seconds (used by the contract tests).
     smoke_overrides: Mapping[str, Any] = field(default_factory=dict)

@@ -372,9 +372,14 @@ class Trainer:
             self.opt_g.load_state_dict(state["opt_g"])
             self.sched_g.load_state_dict(state["sched_g"])
         except (KeyError, RuntimeError, ValueError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CheckpointError(f"checkpoint does not match this model/config: {first}"
-                                  ) from None
+            # torch's message is a header line ending in ':' and then one line per tensor;
+            # the first tensor line is the one that says what differs.
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            if len(lines) > 1 and lines[0].endswith(":"):
+                lines = lines[1:]
+            detail = lines[0] if lines else type(exc).__name__
+            raise CheckpointError("checkpoint does not match this model/config ("
+                                  f"{detail[:200].rstrip('.')})") from None
         self.rng.set_state(state["rng"])
         if "torch_rng" in state:  # absent in checkpoints written before it was saved
             torch.set_rng_state(state["torch_rng"])

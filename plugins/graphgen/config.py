@@ -56,8 +56,8 @@ class GraphGenConfig(TrainConfig):
         "karate", "Graph of nodes mode: karate, les-miserables, florentine, grid-road, or a "
                   "graph file (.edgelist, .txt, .graphml, .gml).")
     weight_attr: str = option(
-        "", "Edge attribute holding edge lengths (nodes mode); empty: every edge has length 1 "
-            "(grid-road uses 'length').")
+        "", "Edge attribute holding edge lengths (nodes mode), on every edge; empty: 'length' "
+            "when every edge has one (an edge list's third column, grid-road), else length 1.")
     largest_component: bool = option(
         False, "Use the largest connected component of a disconnected graph (nodes mode) "
                "instead of stopping with an error.")

@@ -138,7 +138,7 @@ def _read_edgelist(path: Path) -> nx.Graph:
                 except ValueError:
                     raise DataError(f"{path}:{lineno}: edge length {parts[2]!r} is not a "
                                     "number") from None
-                g.add_edge(parts[0], parts[1], weight=w)
+                g.add_edge(parts[0], parts[1], length=w)
             else:
                 g.add_edge(parts[0], parts[1])
     return g

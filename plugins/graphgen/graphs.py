@@ -59,6 +59,11 @@ def generate(generator: GraphGenerator, n: int, rng: torch.Generator) -> list[nx
 def write_graphs(graphs: Sequence[nx.Graph], folder: Path, prefix: str = "graph") -> list[Path]:
     """Each graph as GraphML and as an edge list (``prefix_000.graphml`` / ``.edgelist``)."""
     folder.mkdir(parents=True, exist_ok=True)
+    # Over an earlier sample (wgan sample --force) remove its graphs first, so a smaller
+    # sample does not leave stale graph_0042 files beside the new ones.
+    for old in folder.glob(f"{prefix}_[0-9][0-9][0-9][0-9].*"):
+        if old.suffix in (".graphml", ".edgelist"):
+            old.unlink()
     paths = []
     for i, g in enumerate(graphs):
         base = folder / f"{prefix}_{i:04d}"

@@ -40,10 +40,7 @@ def load_node_problem(config: GraphGenConfig) -> tuple[nx.Graph, GraphSpace, np.
     graph = node_graph(config.graph)
     if config.largest_component:
         graph = largest_component(graph)
-    weight = config.weight_attr or ("length" if config.graph == "grid-road" else None)
-    if weight is not None and graph.number_of_edges() and not any(
-            weight in d for _, _, d in graph.edges(data=True)):
-        raise DataError(f"graph '{config.graph}': no edge has the attribute '{weight}'")
+    weight = edge_length_attribute(graph, config.weight_attr, config.graph)
     try:
         space = GraphSpace(graph, weight=weight)
     except DataError as exc:
@@ -54,6 +51,21 @@ def load_node_problem(config: GraphGenConfig) -> tuple[nx.Graph, GraphSpace, np.
     else:
         target = hotspot_target(space.distances, seed=config.seed)
     return graph, space, target
+
+
+def edge_length_attribute(graph: nx.Graph, requested: str, name: str) -> str | None:
+    """The edge attribute that holds lengths: ``requested``, which every edge must carry; or,
+    when none is requested, ``length`` if every edge has one (an edge list's third column,
+    grid-road), else None (every edge has length 1)."""
+    edges = list(graph.edges(data=True))
+    if not requested:
+        return "length" if edges and all("length" in d for _, _, d in edges) else None
+    missing = [(u, v) for u, v, d in edges if requested not in d]
+    if missing:
+        u, v = missing[0]
+        raise DataError(f"graph '{name}': {len(missing)} of {len(edges)} edges have no "
+                        f"attribute '{requested}' (the first: {u} - {v})")
+    return requested
 
 
 def mean_edge_length(space: GraphSpace) -> float:

@@ -201,10 +201,28 @@ def save_image(img: Tensor, path: Path) -> Path:
     return path
 
 
+def _check_jobs(jobs: list[tuple[Path, Path]], overwrite: bool) -> None:
+    """Refuse, before anything is written, outputs that would replace an input, collide with
+    each other (a.png and a.jpg -> a.png), or replace an existing file without ``overwrite``."""
+    inputs = {src.resolve() for src, _ in jobs}
+    seen: dict[Path, Path] = {}
+    for src, dst in jobs:
+        target = dst.resolve()
+        if target in inputs:
+            raise DataError(f"output {dst} is an input image; choose another output")
+        if target in seen:
+            raise DataError(f"{seen[target]} and {src} would both be written to {dst}; "
+                            f"rename one of them")
+        seen[target] = src
+        if dst.exists() and not overwrite:
+            raise DataError(f"{dst} already exists; pass --force to overwrite it")
+
+
 def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
-          warn: Callable[[str], None] | None = None) -> list[Path]:
+          overwrite: bool = False, warn: Callable[[str], None] | None = None) -> list[Path]:
     """Upscale one image (OUTPUT is a file) or every image of a folder, recursively (OUTPUT is
-    a folder mirroring INPUT, PNG files). Unreadable images are skipped with a warning."""
+    a folder mirroring INPUT, PNG files). Unreadable images are skipped with a warning.
+    Existing outputs are kept (DataError) unless ``overwrite``; an input is never replaced."""
     from .data import _warn
 
     warn = warn or _warn
@@ -217,14 +235,16 @@ def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
             output = output / (input.stem + "_x%d.png" % config.scale)
         if output.suffix.lower() not in EXTENSIONS:
             raise DataError(f"{output}: output must end in one of {', '.join(EXTENSIONS)}")
-        _check_writable(output.parent)
         jobs = [(input, output)]
+        _check_jobs(jobs, overwrite)
+        _check_writable(output.parent)
     else:
         files = find_images(input)
         if not files:
             raise DataError(f"{input}: no images found (png, jpg, jpeg, bmp, tif)")
-        _check_writable(output)
         jobs = [(f, output / f.relative_to(input).with_suffix(".png")) for f in files]
+        _check_jobs(jobs, overwrite)
+        _check_writable(output)
     written = []
     for src, dst in jobs:
         try:

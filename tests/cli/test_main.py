@@ -110,6 +110,9 @@ def test_sample_writes_points(wgan, tmp_path: Path) -> None:
     (["sample", "no_such_dir", "-o", "x.csv"], "not a run folder"),
     (["apply", "no_such_dir", "a.png", "b.png"], "not a run folder"),
     (["frobnicate"], "No such command"),
+    (["run", "toy", "--lr-g", "nan"], "must be a finite number"),
+    (["run", "toy", "--config", "."], "cannot read it"),
+    (["run", "toy", "--out", "a", "--resume", "b"], "both given"),
 ])
 def test_bad_input_is_one_line_and_exit_2(wgan, tmp_path: Path, monkeypatch, args, needle) -> None:
     monkeypatch.chdir(tmp_path)
@@ -172,3 +175,37 @@ def test_third_party_plugin_is_listed_and_runs(wgan, tmp_path: Path) -> None:
     assert code == 0, err
     assert json.loads((run / "metrics.json").read_text())["w1_exact"] > 0
     assert (run / "histogram.png").exists()
+
+
+def test_bare_wgan_prints_the_help_not_one_flattened_line(wgan) -> None:
+    for args in ([], ["run"]):
+        code, _, err = wgan(*args)
+        assert code == 2
+        assert "Commands:" in err and len(err.strip().splitlines()) > 5, err
+
+
+def test_failed_resume_keeps_the_runs_config_and_names_the_changed_option(
+        wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert wgan("run", "toy", "--out", out, *TINY)[0] == 0
+    before = (out / "config.toml").read_bytes()
+    code, _, err = wgan("run", "toy", "--resume", out, "--hidden", "16", "--quiet")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "does not match" in err and "hidden 8 -> 16" in err
+    code, _, err = wgan("run", "toy", "--resume", out, "--data", tmp_path / "none.csv")
+    assert code == 2 and "none.csv" in err
+    assert (out / "config.toml").read_bytes() == before
+    code, _, err = wgan("sample", out, "-n", "3", "-o", tmp_path / "pts.csv")
+    assert code == 0, err
+
+
+def test_os_errors_and_junk_checkpoints_are_one_line(wgan, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert wgan("run", "toy", "--out", out, *TINY)[0] == 0
+    (tmp_path / "afile").write_text("")
+    code, _, err = wgan("sample", out, "-n", "3", "-o", tmp_path / "afile" / "pts.csv")
+    assert code == 2 and "afile" in err and len(err.strip().splitlines()) == 1, err
+    (out / "checkpoints" / "last.pt").write_bytes(b"junk" * 100)
+    code, _, err = wgan("sample", out, "-n", "3", "-o", tmp_path / "pts.csv")
+    assert code == 2 and "unreadable checkpoint" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

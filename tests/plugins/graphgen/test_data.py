@@ -63,7 +63,7 @@ def test_reads_edgelist_graphml_gml(tmp_path: Path) -> None:
     nx.write_gml(g, tmp_path / "c.gml")
     graphs = read_graph_dir(tmp_path)
     assert [h.number_of_edges() for h in graphs] == [3, 5, 5]
-    assert read_graph(tmp_path / "a.edgelist").edges["1", "2"]["weight"] == 2.5
+    assert read_graph(tmp_path / "a.edgelist").edges["1", "2"]["length"] == 2.5
 
 
 @pytest.mark.parametrize("name,text,needle", [

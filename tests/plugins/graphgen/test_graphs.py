@@ -38,6 +38,12 @@ def test_tiny_graphs_run_writes_every_metric_and_samples(wgan, tmp_path: Path) -
     assert len(files) == 6
     g = nx.read_graphml(next(f for f in files if f.suffix == ".graphml"))
     assert g.number_of_nodes() <= 20
+    (tmp_path / "new" / "notes.txt").write_text("mine")
+    code, _, err = wgan("sample", run, "-n", "2", "-o", tmp_path / "new", "--force")
+    assert code == 0, err  # the smaller sample replaces the old one and keeps other files
+    assert sorted(f.name for f in (tmp_path / "new").iterdir()) == [
+        "graph_0000.edgelist", "graph_0000.graphml", "graph_0001.edgelist",
+        "graph_0001.graphml", "notes.txt"]
 
 
 def test_user_folder_is_learned(wgan, tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from wgan_core.graph_space import GraphSpace
-from wgan_plugins.graphgen.data import hotspot_target
-from wgan_plugins.graphgen.nodes import fit_critic
+from wgan_core.errors import DataError
+from wgan_plugins.graphgen.data import hotspot_target, read_graph
+from wgan_plugins.graphgen.nodes import edge_length_attribute, fit_critic
 
 
 def test_exact_w1_on_path_and_cycle_by_hand() -> None:
@@ -73,3 +74,16 @@ def test_disconnected_graph_exits_2_with_one_line(wgan, tmp_path: Path) -> None:
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "disconnected" in err
     assert "--largest-component" in err
+
+
+def test_edge_list_lengths_are_used_and_a_missing_attribute_is_named(tmp_path: Path) -> None:
+    (tmp_path / "g.edgelist").write_text("a b 1.0\nb c 3.0\n")
+    graph = read_graph(tmp_path / "g.edgelist")
+    weight = edge_length_attribute(graph, "", "g.edgelist")  # the default: lengths, not hops
+    assert GraphSpace(graph, weight=weight).w1([1, 0, 0], [0, 0, 1]) == pytest.approx(4.0)
+    assert edge_length_attribute(nx.path_graph(3), "", "path") is None  # no lengths: hops
+    partly = nx.Graph()
+    partly.add_edge(0, 1, cost=2.0)
+    partly.add_edge(1, 2)
+    with pytest.raises(DataError, match="1 of 2 edges have no attribute 'cost'"):
+        edge_length_attribute(partly, "cost", "partly")

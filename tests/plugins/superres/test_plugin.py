@@ -51,6 +51,39 @@ def test_apply_folder_skips_corrupt_and_keeps_tree(tiny_run: Path, tmp_path: Pat
     assert "broken.jpg" in result.output  # the warning names the skipped file
 
 
+def test_apply_never_replaces_files_without_force_nor_its_inputs(tiny_run: Path,
+                                                                 tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((9, 7, 3), np.uint8)).save(src / "a.png")
+    original = (src / "a.png").read_bytes()
+    out = tmp_path / "out"
+    assert invoke(["apply", str(tiny_run), str(src), str(out), "--device", "cpu"]).exit_code == 0
+    (out / "a.png").write_bytes(b"mine")
+
+    cases = [
+        ([str(src), str(out)], "already exists"),               # second run into the folder
+        ([str(src / "a.png"), str(out / "a.png")], "already exists"),   # file onto a file
+        ([str(src), str(src), "--force"], "is an input image"),  # output folder = input folder
+    ]
+    for args, needle in cases:
+        result = invoke(["apply", str(tiny_run), *args, "--device", "cpu"])
+        assert result.exit_code == 2, (args, result.output)
+        assert needle in result.output, result.output
+    assert (out / "a.png").read_bytes() == b"mine"
+    assert (src / "a.png").read_bytes() == original
+
+    Image.fromarray(np.zeros((9, 7, 3), np.uint8)).save(src / "a.jpg")  # a.png and a.jpg -> a.png
+    result = invoke(["apply", str(tiny_run), str(src), str(tmp_path / "new"), "--device", "cpu"])
+    assert result.exit_code == 2 and "rename one" in result.output, result.output
+    assert not (tmp_path / "new").exists()
+
+    (src / "a.jpg").unlink()
+    result = invoke(["apply", str(tiny_run), str(src), str(out), "--force", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert (out / "a.png").read_bytes() != b"mine"
+
+
 def test_bad_input_ends_with_one_line_and_exit_2(tiny_run: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
