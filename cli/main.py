@@ -104,7 +104,9 @@ def _prepare_run_dir(out: Path | None, resume: Path | None, name: str) -> tuple[
         return resume, False
     run_dir = out if out is not None else _default_run_dir(name)
     created = not run_dir.exists()
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file; choose a folder")
+    if run_dir.exists() and any(run_dir.iterdir()):
         raise ConfigError(f"{run_dir} already exists and is not empty; choose another --out "
                           f"or continue it with --resume {run_dir}")
     try:

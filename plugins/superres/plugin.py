@@ -168,7 +168,10 @@ def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor
         axes[ax].set_title(title, fontsize=10)
         axes[ax].axis("off")
     fig.suptitle(f"{name} x{scale} (PSNR on Y of the full image)", fontsize=11)
-    return save_figure(fig, Path(run_dir) / f"comparison_{Path(name).stem}.png")
+    # Held-out names are paths relative to --test-data: a/x.png and b/x.png must not share
+    # one comparison file, so the folders stay in the name.
+    stem = str(Path(name).with_suffix("")).replace("/", "_").replace("\\", "_")
+    return save_figure(fig, Path(run_dir) / f"comparison_{stem}.png")
 
 
 # ---------------------------------------------------------------------- apply
@@ -250,8 +253,10 @@ def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
         try:
             img = read_image(src)
         except (OSError, ValueError, SyntaxError) as exc:
-            warn(f"skipping unreadable image {src}: "
-                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if len(jobs) == 1:  # one named file: an error, not a warning and then an error
+                raise DataError(f"{src}: unreadable image ({reason})") from None
+            warn(f"skipping unreadable image {src}: {reason}")
             continue
         sr = upscale(model, img.unsqueeze(0).to(device), config.tile)
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,8 @@ def builtin(name: str) -> ToyData:
 
 def load_points(path: Path) -> ToyData:
     """Points from a CSV file: numeric columns, one row per point, an optional header row."""
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; --data takes one CSV file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     rows: list[list[float]] = []

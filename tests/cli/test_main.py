@@ -113,6 +113,7 @@ def test_sample_writes_points(wgan, tmp_path: Path) -> None:
     (["run", "toy", "--lr-g", "nan"], "must be a finite number"),
     (["run", "toy", "--config", "."], "cannot read it"),
     (["run", "toy", "--out", "a", "--resume", "b"], "both given"),
+    (["run", "toy", "--data", ".", "--steps", "1"], "is a folder"),
 ])
 def test_bad_input_is_one_line_and_exit_2(wgan, tmp_path: Path, monkeypatch, args, needle) -> None:
     monkeypatch.chdir(tmp_path)

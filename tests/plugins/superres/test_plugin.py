@@ -138,3 +138,30 @@ def test_resume_continues_exactly(tmp_path: Path) -> None:
         torch.testing.assert_close(a["generator"][key], b["generator"][key])
     assert json.loads((split / "metrics.json").read_text())["psnr_sr"] == \
         json.loads((straight / "metrics.json").read_text())["psnr_sr"]
+
+
+def test_single_corrupt_input_is_one_error_line(tiny_run: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.png").write_bytes(b"junk")
+    result = invoke(["apply", str(tiny_run), str(tmp_path / "broken.png"),
+                     str(tmp_path / "out.png")])
+    assert result.exit_code == 2
+    assert [l for l in result.output.splitlines() if l.strip()] == [
+        l for l in result.output.splitlines() if l.startswith("error:")]
+    assert "broken.png" in result.output and not (tmp_path / "out.png").exists()
+
+
+def test_held_out_images_with_one_name_in_two_folders_get_two_comparisons(
+        tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    data, test = tmp_path / "data", tmp_path / "test"
+    for folder in (data, test / "a", test / "b"):
+        folder.mkdir(parents=True)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), np.uint8)).save(data / f"{i}.png")
+    for sub in ("a", "b"):
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), np.uint8)).save(test / sub / "x.png")
+    result = invoke(["run", "superres", "--out", str(tmp_path / "r"), "--data", str(data),
+                     "--test-data", str(test), *TINY])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r" / "comparison_a_x.png").is_file()
+    assert (tmp_path / "r" / "comparison_b_x.png").is_file()
