@@ -234,10 +234,14 @@ class Trainer:
                     f"stopped ({where}); try a lower learning rate or a stronger constraint")
 
     # ------------------------------------------------------------------ loop
-    def fit(self) -> "Trainer":
-        """Train until ``config.steps`` generator steps (resuming from a checkpoint if present)."""
-        if self.checkpoint_path is not None and self.checkpoint_path.exists():
+    def fit(self, resume: bool = True) -> "Trainer":
+        """Train until ``config.steps`` generator steps, resuming from the checkpoint if one
+        exists (``resume=False``: start afresh; the old checkpoint is overwritten at the first
+        save). ``resumed_from`` is then the step the checkpoint held, else None."""
+        self.resumed_from: int | None = None
+        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
             self.load(self.checkpoint_path)
+            self.resumed_from = self.step
         self._truncate_log()
         for cb in self.callbacks:
             cb.on_fit_start(self)
@@ -380,6 +384,10 @@ class Trainer:
             detail = lines[0] if lines else type(exc).__name__
             raise CheckpointError("checkpoint does not match this model/config ("
                                   f"{detail[:200].rstrip('.')})") from None
+        if int(state["step"]) > self.config.steps:
+            raise CheckpointError(f"the checkpoint is at step {int(state['step'])}, past the "
+                                  f"{self.config.steps} steps asked for; ask for at least "
+                                  f"{int(state['step'])}")
         self.rng.set_state(state["rng"])
         if "torch_rng" in state:  # absent in checkpoints written before it was saved
             torch.set_rng_state(state["torch_rng"])

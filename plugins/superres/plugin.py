@@ -71,8 +71,12 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
                       checkpoint_name="pretrain.pt", log_name="log_pretrain.csv",
                       device=context.device).fit()
         l1_model = copy.deepcopy(pre.sampling_generator).eval()
+        # A resume that trained the L1 phase further (a larger --pretrain-steps) makes the
+        # adversarial checkpoint stale: it was fine-tuned from the old L1 weights.
+        restart_adversarial = pre.resumed_from is not None and pre.step > pre.resumed_from
     else:
         l1_model = copy.deepcopy(generator).eval()
+        restart_adversarial = False
     seconds_pretrain = time.perf_counter() - started
 
     # Phase 2: content loss + adv_weight x WGAN loss, starting from the L1 model (its EMA).
@@ -90,7 +94,7 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
     started = time.perf_counter()
     adv = Trainer(generator, critic, source, replace(config, seed=config.seed + 1),
                   run_dir=run_dir, extra_loss=l1_loss, adversarial_weight=config.adv_weight,
-                  callbacks=callbacks, device=context.device).fit()
+                  callbacks=callbacks, device=context.device).fit(resume=not restart_adversarial)
     seconds_adversarial = time.perf_counter() - started
     sr_model = adv.sampling_generator.eval()
 

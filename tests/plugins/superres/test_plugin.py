@@ -165,3 +165,24 @@ def test_held_out_images_with_one_name_in_two_folders_get_two_comparisons(
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r" / "comparison_a_x.png").is_file()
     assert (tmp_path / "r" / "comparison_b_x.png").is_file()
+
+
+def test_resume_with_more_l1_steps_redoes_the_adversarial_phase(tiny_run: Path,
+                                                                tmp_path: Path) -> None:
+    import shutil
+
+    import torch
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    result = invoke(["run", "superres", "--resume", str(run), "--pretrain-steps", "5",
+                     "--quiet"])
+    assert result.exit_code == 0, result.output
+    after = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    pretrain = torch.load(run / "checkpoints" / "pretrain.pt", weights_only=True)
+    assert pretrain["step"] == 5 and after["step"] == 2
+    # fine-tuned again from the new L1 weights, not the stale adversarial checkpoint kept
+    assert not torch.equal(before["generator"]["head.weight"], after["generator"]["head.weight"])
+    rows = (run / "log.csv").read_text().strip().splitlines()[1:]
+    assert [int(float(r.split(",")[0])) for r in rows] == [1, 2]
