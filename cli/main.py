@@ -5,6 +5,7 @@ Every error a user can fix ends with one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import sys
 import time
@@ -129,9 +130,11 @@ def _summary_lines(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _checkpoint_stamps(run_dir: Path) -> dict[str, int]:
+def _checkpoint_stamps(run_dir: Path) -> dict[str, tuple[int, int, int]]:
     """Modification times of a run's checkpoints: whether a command has advanced the run."""
-    return {p.name: p.stat().st_mtime_ns for p in (run_dir / "checkpoints").glob("*.pt")}
+    # Inode too: an atomic replace always makes a new one, even within one mtime tick.
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
+            for p in (run_dir / "checkpoints").glob("*.pt")}
 
 
 def execute_run(plugin: Plugin, cli_values: dict[str, Any], out: Path | None,
@@ -169,19 +172,23 @@ def execute_run(plugin: Plugin, cli_values: dict[str, Any], out: Path | None,
                          resume=resume is not None, progress=not quiet)
     click.echo(f"wgan {plugin.name}: run folder {run_dir}")
     try:
-        result = plugin.run(config, context)
+        try:
+            result = plugin.run(config, context)
+        except BaseException:
+            if previous is not None and _checkpoint_stamps(run_dir) == checkpoints_before:
+                # A resume that stopped (error, Ctrl-C, anything) before it wrote a checkpoint
+                # keeps the run's own config, so the run stays usable: wgan sample/apply and
+                # the next --resume read it.
+                with atomic_file(config_path) as fh:
+                    fh.write(previous)
+            raise
     except (WganError, OSError) as exc:
-        if previous is not None and _checkpoint_stamps(run_dir) == checkpoints_before:
-            # A resume that failed before it wrote a checkpoint keeps the run's own config, so
-            # the run stays usable (wgan sample/apply and the next --resume read it).
-            with atomic_file(config_path) as fh:
-                fh.write(previous)
-            changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in new_values.items()
-                       if k in stored and stored[k] != v]
-            if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
-                raise CheckpointError(f"{exc}; options changed since the run was made: "
-                                      f"{', '.join(changed)}") from None
-        elif created and not (run_dir / "checkpoints").exists():
+        changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in new_values.items()
+                   if k in stored and stored[k] != v]
+        if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
+            raise CheckpointError(f"{exc}; options changed since the run was made: "
+                                  f"{', '.join(changed)}") from None
+        if created and not (run_dir / "checkpoints").exists():
             # Nothing was trained: remove the folder this command made, so a failed start
             # leaves no half-empty run behind (a resumed or trained run is never touched).
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -315,7 +322,15 @@ def apply_command(run_dir: Path, input: Path, output: Path, device: str, force: 
             raise ConfigError(f"plugin '{plugin.name}' does not map inputs to outputs{hint}")
         if not input.exists():
             raise ConfigError(f"{input}: no such file or folder")
-        paths = plugin.apply(run_dir, input, output, resolve_device(device), overwrite=force)
+        if "overwrite" in inspect.signature(plugin.apply).parameters:
+            paths = plugin.apply(run_dir, input, output, resolve_device(device),
+                                 overwrite=force)
+        else:
+            # A plugin written before the seam had ``overwrite``: guard the one output we can
+            # see from here (its folder outputs are its own business).
+            if output.is_file() and not force:
+                raise ConfigError(f"{output} already exists; pass --force to overwrite it")
+            paths = plugin.apply(run_dir, input, output, resolve_device(device))
     except WganError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -330,7 +345,7 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="wgan", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # click >= 8.2
         # `wgan` or `wgan run` alone: the help itself, not the help flattened into one line.
         click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
         sys.exit(EXIT_USAGE)

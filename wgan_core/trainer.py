@@ -95,6 +95,8 @@ class Trainer:
                                 if self.run_dir is not None else None)
         self.log_path = self.run_dir / log_name if self.run_dir is not None else None
         self.step = 0
+        #: The step of the checkpoint ``fit`` resumed from; None for a fresh start.
+        self.resumed_from: int | None = None
         self.rng = torch.Generator().manual_seed(config.seed)
         self.ema: Generator | None = None
         if config.ema_decay > 0:
@@ -234,12 +236,10 @@ class Trainer:
                     f"stopped ({where}); try a lower learning rate or a stronger constraint")
 
     # ------------------------------------------------------------------ loop
-    def fit(self, resume: bool = True) -> "Trainer":
+    def fit(self) -> "Trainer":
         """Train until ``config.steps`` generator steps, resuming from the checkpoint if one
-        exists (``resume=False``: start afresh; the old checkpoint is overwritten at the first
-        save). ``resumed_from`` is then the step the checkpoint held, else None."""
-        self.resumed_from: int | None = None
-        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
+        exists (``resumed_from`` is then the step it held)."""
+        if self.checkpoint_path is not None and self.checkpoint_path.exists():
             self.load(self.checkpoint_path)
             self.resumed_from = self.step
         self._truncate_log()
@@ -385,7 +385,8 @@ class Trainer:
             raise CheckpointError("checkpoint does not match this model/config ("
                                   f"{detail[:200].rstrip('.')})") from None
         if int(state["step"]) > self.config.steps:
-            raise CheckpointError(f"the checkpoint is at step {int(state['step'])}, past the "
+            name = self.checkpoint_path.name if self.checkpoint_path is not None else "checkpoint"
+            raise CheckpointError(f"{name} is at step {int(state['step'])}, past the "
                                   f"{self.config.steps} steps asked for; ask for at least "
                                   f"{int(state['step'])}")
         self.rng.set_state(state["rng"])

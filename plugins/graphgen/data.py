@@ -138,7 +138,9 @@ def _read_edgelist(path: Path) -> nx.Graph:
                 except ValueError:
                     raise DataError(f"{path}:{lineno}: edge length {parts[2]!r} is not a "
                                     "number") from None
-                g.add_edge(parts[0], parts[1], length=w)
+                # 'length' is what nodes mode reads by default; 'weight' too, for runs made
+                # when the column was stored under that name (--weight-attr weight).
+                g.add_edge(parts[0], parts[1], length=w, weight=w)
             else:
                 g.add_edge(parts[0], parts[1])
     return g

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -61,8 +62,9 @@ def write_graphs(graphs: Sequence[nx.Graph], folder: Path, prefix: str = "graph"
     folder.mkdir(parents=True, exist_ok=True)
     # Over an earlier sample (wgan sample --force) remove its graphs first, so a smaller
     # sample does not leave stale graph_0042 files beside the new ones.
-    for old in folder.glob(f"{prefix}_[0-9][0-9][0-9][0-9].*"):
-        if old.suffix in (".graphml", ".edgelist"):
+    stale = re.compile(rf"{re.escape(prefix)}_\d{{4,}}\.(graphml|edgelist)")
+    for old in folder.iterdir():
+        if stale.fullmatch(old.name):
             old.unlink()
     paths = []
     for i, g in enumerate(graphs):

@@ -71,12 +71,17 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
                       checkpoint_name="pretrain.pt", log_name="log_pretrain.csv",
                       device=context.device).fit()
         l1_model = copy.deepcopy(pre.sampling_generator).eval()
-        # A resume that trained the L1 phase further (a larger --pretrain-steps) makes the
-        # adversarial checkpoint stale: it was fine-tuned from the old L1 weights.
-        restart_adversarial = pre.resumed_from is not None and pre.step > pre.resumed_from
+        # Whenever the L1 phase trained in this call (a fresh run, or a resume with a larger
+        # --pretrain-steps) an adversarial checkpoint is stale: it was fine-tuned from older L1
+        # weights. It is moved aside, not deleted, and the adversarial phase starts afresh;
+        # moving it (rather than a flag) also covers a restart that fails before its first save.
+        stale = run_dir / "checkpoints" / "last.pt"
+        if pre.step > (pre.resumed_from or 0) and stale.exists():
+            stale.replace(stale.with_name("adversarial_stale.pt"))
+            context.echo(f"superres: the L1 phase moved on; the adversarial phase starts again "
+                         f"(its old checkpoint kept as {stale.with_name('adversarial_stale.pt')})")
     else:
         l1_model = copy.deepcopy(generator).eval()
-        restart_adversarial = False
     seconds_pretrain = time.perf_counter() - started
 
     # Phase 2: content loss + adv_weight x WGAN loss, starting from the L1 model (its EMA).
@@ -94,7 +99,7 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
     started = time.perf_counter()
     adv = Trainer(generator, critic, source, replace(config, seed=config.seed + 1),
                   run_dir=run_dir, extra_loss=l1_loss, adversarial_weight=config.adv_weight,
-                  callbacks=callbacks, device=context.device).fit(resume=not restart_adversarial)
+                  callbacks=callbacks, device=context.device).fit()
     seconds_adversarial = time.perf_counter() - started
     sr_model = adv.sampling_generator.eval()
 
@@ -121,7 +126,7 @@ def evaluate(test: list[Photo], l1_model: SRGenerator, sr_model: SRGenerator,
     per_image: dict[str, dict[str, float]] = {}
     artifacts = []
     device = next(sr_model.parameters()).device
-    for photo in test:
+    for photo, stem in zip(test, comparison_stems([p.name for p in test])):
         hr = modcrop(photo.image, s).unsqueeze(0).to(device)
         lr = downscale(hr, s)
         outputs = {"bicubic": upscale_bicubic(lr, s), "l1": upscale(l1_model, lr, config.tile),
@@ -132,7 +137,7 @@ def evaluate(test: list[Photo], l1_model: SRGenerator, sr_model: SRGenerator,
             row[f"ssim_{key}"] = ssim_y(out, hr, border=s)
             row[f"hf_ratio_{key}"] = hf_ratio(out, hr, border=s)
         per_image[photo.name] = row
-        artifacts.append(comparison_png(photo.name, lr, outputs, hr, row, s, run_dir))
+        artifacts.append(comparison_png(photo.name, lr, outputs, hr, row, s, run_dir, stem))
     keys = list(next(iter(per_image.values())).keys())
     metrics: dict[str, Any] = {k: float(np.mean([r[k] for r in per_image.values()]))
                                for k in keys}
@@ -151,8 +156,17 @@ def _best_crop(hr: Tensor, size: int) -> tuple[int, int]:
     return (idx // pooled.shape[-1]) * stride, (idx % pooled.shape[-1]) * stride
 
 
+def comparison_stems(names: list[str]) -> list[str]:
+    """File-name stems for the comparison PNGs of held-out images named by their paths
+    relative to --test-data: folders stay in the stem (a/x.png and b/x.png must not share a
+    file), and so does the extension when two names differ only there (x.png, x.jpg)."""
+    flat = [str(Path(n).with_suffix("")).replace("/", "_").replace("\\", "_") for n in names]
+    return [f if flat.count(f) == 1 else n.replace("/", "_").replace("\\", "_").replace(".", "_")
+            for f, n in zip(flat, names)]
+
+
 def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor,
-                   row: dict[str, float], scale: int, run_dir: Path) -> Path:
+                   row: dict[str, float], scale: int, run_dir: Path, file_stem: str) -> Path:
     """low-res | bicubic | pixel-loss | adversarial | original, on a zoomed crop."""
     plt = pyplot()
     size = min(24 * scale, hr.shape[-2] // scale * scale, hr.shape[-1] // scale * scale)
@@ -172,10 +186,7 @@ def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor
         axes[ax].set_title(title, fontsize=10)
         axes[ax].axis("off")
     fig.suptitle(f"{name} x{scale} (PSNR on Y of the full image)", fontsize=11)
-    # Held-out names are paths relative to --test-data: a/x.png and b/x.png must not share
-    # one comparison file, so the folders stay in the name.
-    stem = str(Path(name).with_suffix("")).replace("/", "_").replace("\\", "_")
-    return save_figure(fig, Path(run_dir) / f"comparison_{stem}.png")
+    return save_figure(fig, Path(run_dir) / f"comparison_{file_stem}.png")
 
 
 # ---------------------------------------------------------------------- apply

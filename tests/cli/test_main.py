@@ -210,3 +210,45 @@ def test_os_errors_and_junk_checkpoints_are_one_line(wgan, tmp_path: Path) -> No
     code, _, err = wgan("sample", out, "-n", "3", "-o", tmp_path / "pts.csv")
     assert code == 2 and "unreadable checkpoint" in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_resume_stopped_by_ctrl_c_before_a_checkpoint_keeps_the_config(
+        wgan, tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    out = tmp_path / "run"
+    assert wgan("run", "toy", "--out", out, *TINY)[0] == 0
+    before = (out / "config.toml").read_bytes()
+    toy = registry.get("toy")
+
+    def interrupted(config, context):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(registry, "get",
+                        lambda name: dataclasses.replace(toy, run=interrupted))
+    code, _, _ = wgan("run", "toy", "--resume", out, "--hidden", "16", "--quiet")
+    assert code == 130
+    assert (out / "config.toml").read_bytes() == before
+
+
+def test_apply_of_a_plugin_without_the_overwrite_parameter_still_guards_the_output(
+        wgan, tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    out = tmp_path / "run"
+    assert wgan("run", "toy", "--out", out, *TINY)[0] == 0
+    calls = []
+
+    def old_style_apply(run_dir, input, output, device):
+        calls.append(output)
+        return [output]
+
+    toy = registry.get("toy")
+    monkeypatch.setattr(registry, "get",
+                        lambda name: dataclasses.replace(toy, apply=old_style_apply))
+    (tmp_path / "in.png").write_bytes(b"x")
+    (tmp_path / "taken.png").write_bytes(b"mine")
+    code, _, err = wgan("apply", out, tmp_path / "in.png", tmp_path / "taken.png")
+    assert code == 2 and "already exists" in err and not calls
+    code, _, err = wgan("apply", out, tmp_path / "in.png", tmp_path / "free.png")
+    assert code == 0 and calls == [tmp_path / "free.png"], err

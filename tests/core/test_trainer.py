@@ -228,13 +228,10 @@ def test_generator_only_phase_trains_on_the_extra_loss() -> None:
     assert (gen.sample(64) - 3.0).abs().mean().item() < 0.1
 
 
-def test_checkpoint_past_the_asked_steps_is_refused_and_resume_false_starts_afresh(
-        tmp_path: Path) -> None:
-    make_trainer(tmp_path, steps=3).fit()
-    with pytest.raises(CheckpointError, match="at step 3, past the 2 steps"):
+def test_checkpoint_past_the_asked_steps_is_refused(tmp_path: Path) -> None:
+    first = make_trainer(tmp_path, steps=3).fit()
+    assert first.resumed_from is None
+    with pytest.raises(CheckpointError, match="last.pt is at step 3, past the 2 steps"):
         make_trainer(tmp_path, steps=2).fit()
-    fresh = make_trainer(tmp_path, steps=2).fit(resume=False)
-    assert fresh.resumed_from is None and fresh.step == 2
-    assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == 2
     resumed = make_trainer(tmp_path, steps=4).fit()
-    assert resumed.resumed_from == 2 and resumed.step == 4
+    assert resumed.resumed_from == 3 and resumed.step == 4

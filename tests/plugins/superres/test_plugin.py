@@ -150,7 +150,7 @@ def test_single_corrupt_input_is_one_error_line(tiny_run: Path, tmp_path: Path) 
     assert "broken.png" in result.output and not (tmp_path / "out.png").exists()
 
 
-def test_held_out_images_with_one_name_in_two_folders_get_two_comparisons(
+def test_held_out_images_sharing_a_name_get_one_comparison_each(
         tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     data, test = tmp_path / "data", tmp_path / "test"
@@ -158,13 +158,15 @@ def test_held_out_images_with_one_name_in_two_folders_get_two_comparisons(
         folder.mkdir(parents=True)
     for i in range(2):
         Image.fromarray(rng.integers(0, 255, (64, 64, 3), np.uint8)).save(data / f"{i}.png")
-    for sub in ("a", "b"):
-        Image.fromarray(rng.integers(0, 255, (64, 64, 3), np.uint8)).save(test / sub / "x.png")
+    for name in ("a/x.png", "b/x.png", "x.png", "x.jpg"):
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), np.uint8)).save(test / name)
     result = invoke(["run", "superres", "--out", str(tmp_path / "r"), "--data", str(data),
                      "--test-data", str(test), *TINY])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r" / "comparison_a_x.png").is_file()
     assert (tmp_path / "r" / "comparison_b_x.png").is_file()
+    assert (tmp_path / "r" / "comparison_x_png.png").is_file()
+    assert (tmp_path / "r" / "comparison_x_jpg.png").is_file()
 
 
 def test_resume_with_more_l1_steps_redoes_the_adversarial_phase(tiny_run: Path,
@@ -186,3 +188,18 @@ def test_resume_with_more_l1_steps_redoes_the_adversarial_phase(tiny_run: Path,
     assert not torch.equal(before["generator"]["head.weight"], after["generator"]["head.weight"])
     rows = (run / "log.csv").read_text().strip().splitlines()[1:]
     assert [int(float(r.split(",")[0])) for r in rows] == [1, 2]
+    assert (run / "checkpoints" / "adversarial_stale.pt").is_file()  # kept, not deleted
+
+
+def test_adding_an_l1_phase_on_resume_redoes_the_adversarial_phase(tmp_path: Path) -> None:
+    import torch
+
+    run = tmp_path / "run"
+    no_l1 = [a if a != "3" or TINY[i - 1] != "--pretrain-steps" else "0"
+             for i, a in enumerate(TINY)]
+    assert invoke(["run", "superres", "--out", str(run), *no_l1]).exit_code == 0
+    before = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    result = invoke(["run", "superres", "--resume", str(run), "--pretrain-steps", "3", "--quiet"])
+    assert result.exit_code == 0, result.output
+    after = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert not torch.equal(before["generator"]["head.weight"], after["generator"]["head.weight"])
