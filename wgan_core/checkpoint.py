@@ -53,3 +53,25 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"{path}: not a wgan checkpoint (top level is "
                               f"{type(state).__name__})")
     return state
+
+
+def mismatch_error(exc: BaseException) -> CheckpointError:
+    """A checkpoint/model mismatch from ``load_state_dict`` as one readable line: torch's text
+    is a header ending in ':' and then one line per tensor, and the first of those says what
+    differs."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        lines = lines[1:]
+    detail = lines[0] if lines else type(exc).__name__
+    return CheckpointError(f"checkpoint does not match this model/config "
+                           f"({detail[:200].rstrip('.')})")
+
+
+def load_weights(module: torch.nn.Module, state: dict[str, Any]) -> torch.nn.Module:
+    """``module.load_state_dict(state)``, with a mismatch raised as a one-line CheckpointError
+    (for inference on a run whose config.toml no longer fits its checkpoint)."""
+    try:
+        module.load_state_dict(state)
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise mismatch_error(exc) from None
+    return module

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from . import tensors as T
 from .callbacks import Callback
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, mismatch_error, save_checkpoint
 from .config import TrainConfig
 from .constraints import Constraint, make_constraint
 from .data import Batch, DataSource, weighted_mean
@@ -376,14 +376,7 @@ class Trainer:
             self.opt_g.load_state_dict(state["opt_g"])
             self.sched_g.load_state_dict(state["sched_g"])
         except (KeyError, RuntimeError, ValueError) as exc:
-            # torch's message is a header line ending in ':' and then one line per tensor;
-            # the first tensor line is the one that says what differs.
-            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-            if len(lines) > 1 and lines[0].endswith(":"):
-                lines = lines[1:]
-            detail = lines[0] if lines else type(exc).__name__
-            raise CheckpointError("checkpoint does not match this model/config ("
-                                  f"{detail[:200].rstrip('.')})") from None
+            raise mismatch_error(exc) from None
         if int(state["step"]) > self.config.steps:
             name = self.checkpoint_path.name if self.checkpoint_path is not None else "checkpoint"
             raise CheckpointError(f"{name} is at step {int(state['step'])}, past the "

@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 import torch
 
+from wgan_core.checkpoint import load_weights
 from wgan_core.data import TensorSource
 from wgan_core.errors import CheckpointError, DataError
 from wgan_core.plots import plot_training_curves, pyplot, save_figure
@@ -164,7 +165,7 @@ def sample_graphs(config: GraphGenConfig, checkpoint: dict[str, Any], n: int, ou
         raise CheckpointError("checkpoint has no graph generator (size_head.weight missing)")
     max_nodes = int(state["size_head.weight"].shape[0])
     generator, _ = build_graph_models(config, max_nodes)
-    generator.load_state_dict(state)
+    load_weights(generator, state)
     generator.to(device)
     graphs = generate(generator, n, torch.Generator().manual_seed(seed))
     return write_graphs(graphs, Path(output))

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from wgan_core.checkpoint import load_weights
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
 from wgan_core.files import atomic_file
@@ -195,7 +196,7 @@ def load_generator(run_dir: Path, device: torch.device) -> tuple[SuperResConfig,
     """The run's config and its evaluation generator (EMA weights when present)."""
     config, ckpt = load_run(Path(run_dir), PLUGIN, map_location=device)
     model = make_generator(config).to(device)
-    model.load_state_dict(ckpt["ema"] if ckpt.get("ema") else ckpt["generator"])
+    load_weights(model, ckpt["ema"] if ckpt.get("ema") else ckpt["generator"])
     return config, model.eval()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from wgan_core.checkpoint import load_weights
 from wgan_core.errors import CheckpointError, DataError
 from wgan_core.plots import plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
@@ -146,10 +147,10 @@ def load_trained(run_dir: Path) -> TrainedRun:
     except (OSError, ValueError, KeyError, TypeError):
         raise CheckpointError(f"{run_dir}: missing or invalid {NORMALIZATION_FILE}") from None
     generator, critic = build_models(config, dim)
-    generator.load_state_dict(checkpoint["ema"] or checkpoint["generator"])
+    load_weights(generator, checkpoint["ema"] or checkpoint["generator"])
     critic_state = checkpoint.get("critic")
     if critic_state is not None:
-        critic.load_state_dict(critic_state)
+        load_weights(critic, critic_state)
     return TrainedRun(config, generator.eval(), critic.eval() if critic_state is not None else None,
                       scale, k_eff)
 

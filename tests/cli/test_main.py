@@ -198,6 +198,10 @@ def test_failed_resume_keeps_the_runs_config_and_names_the_changed_option(
     assert (out / "config.toml").read_bytes() == before
     code, _, err = wgan("sample", out, "-n", "3", "-o", tmp_path / "pts.csv")
     assert code == 0, err
+    # a config.toml edited by hand out of step with the checkpoint: one line, not a traceback
+    (out / "config.toml").write_text(before.decode().replace("hidden = 8", "hidden = 16"))
+    code, _, err = wgan("sample", out, "-n", "3", "-o", tmp_path / "pts2.csv")
+    assert code == 2 and "does not match" in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_os_errors_and_junk_checkpoints_are_one_line(wgan, tmp_path: Path) -> None:
