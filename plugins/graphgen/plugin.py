@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from wgan_core.errors import DataError
 from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
 
 from .config import GraphGenConfig
@@ -26,6 +27,9 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
     config, checkpoint = load_run(run_dir, PLUGIN)
     if config.mode == "nodes":
         return sample_nodes(config, checkpoint, n, output, seed)
+    if output.suffix.lower() in (".png", ".csv", ".txt", ".graphml", ".gml", ".edgelist"):
+        raise DataError(f"{output}: graphs mode writes a folder of graph files; give a folder "
+                        f"name, not a file name")
     return sample_graphs(config, checkpoint, n, output, seed, device)
 
 

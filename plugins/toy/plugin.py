@@ -174,7 +174,7 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
         ax.set_aspect("equal")
         return [save_figure(fig, output, dpi=110, tight=False)]
     if output.suffix.lower() not in (".csv", ".txt"):
-        raise DataError(f"{output}: use a .csv or .png output")
+        raise DataError(f"{output}: use a .csv (or .txt) or .png output")
     return [write_points(points, output)]
 
 

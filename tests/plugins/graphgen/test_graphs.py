@@ -38,6 +38,8 @@ def test_tiny_graphs_run_writes_every_metric_and_samples(wgan, tmp_path: Path) -
     assert len(files) == 6
     g = nx.read_graphml(next(f for f in files if f.suffix == ".graphml"))
     assert g.number_of_nodes() <= 20
+    code, _, err = wgan("sample", run, "-n", "2", "-o", tmp_path / "g.png")
+    assert code == 2 and "folder" in err and not (tmp_path / "g.png").exists()
     (tmp_path / "new" / "notes.txt").write_text("mine")
     code, _, err = wgan("sample", run, "-n", "2", "-o", tmp_path / "new", "--force")
     assert code == 0, err  # the smaller sample replaces the old one and keeps other files
