@@ -166,7 +166,15 @@ def build_config(config_class: type, values: dict[str, Any], where: str = "confi
         kwargs = {**defaults_for(dict(kwargs)), **kwargs}
     config = config_class(**kwargs)
     if hasattr(config, "validate"):
-        config.validate()
+        try:
+            config.validate()
+        except ConfigError as exc:
+            # validate() names the field ("patch_size must be ..."); the user may have typed
+            # the key in a TOML file or the flag, so the message gives both.
+            name, _, rest = str(exc).partition(" ")
+            if name in specs and rest:
+                raise ConfigError(f"{name} (--{name.replace('_', '-')}) {rest}") from None
+            raise
     return config
 
 

@@ -101,8 +101,9 @@ def test_sample_writes_points(wgan, tmp_path: Path) -> None:
 @pytest.mark.parametrize("args,needle", [
     (["run", "nope"], "no plugin named 'nope'"),
     (["run", "toy", "--steps", "ten"], "'ten' is not a valid integer"),
-    (["run", "toy", "--steps", "0"], "steps must be at least 1"),
-    (["run", "toy", "--dot-slope-factor", "0"], "dot_slope_factor must be in (0, 1]"),
+    (["run", "toy", "--steps", "0"], "steps (--steps) must be at least 1"),
+    (["run", "toy", "--dot-slope-factor", "0"],
+     "dot_slope_factor (--dot-slope-factor) must be in (0, 1]"),
     (["run", "toy", "--constraint", "magic"], "magic"),
     (["run", "toy", "--config", "missing.toml"], "missing.toml: no such file"),
     (["run", "toy", "--data", "missing.csv", "--steps", "1"], "missing.csv: no such file"),

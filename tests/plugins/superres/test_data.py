@@ -75,5 +75,5 @@ def test_patch_source_shapes_and_determinism(scale: int) -> None:
 
 
 def test_wrong_scale_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="scale must be 2 or 4"):
+    with pytest.raises(ConfigError, match=r"scale \(--scale\) must be 2 or 4"):
         build_config(SuperResConfig, {"scale": 3})
