@@ -172,31 +172,28 @@ def execute_run(plugin: Plugin, cli_values: dict[str, Any], out: Path | None,
                          resume=resume is not None, progress=not quiet)
     click.echo(f"wgan {plugin.name}: run folder {run_dir}")
     try:
-        try:
-            result = plugin.run(config, context)
-        except BaseException:
-            if previous is not None and _checkpoint_stamps(run_dir) == checkpoints_before:
-                # A resume that stopped (error, Ctrl-C, anything) before it wrote a checkpoint
-                # keeps the run's own config, so the run stays usable: wgan sample/apply and
-                # the next --resume read it.
-                with atomic_file(config_path) as fh:
-                    fh.write(previous)
-            raise
-    except (WganError, OSError) as exc:
+        result = plugin.run(config, context)
+    except BaseException as exc:
+        if previous is not None and _checkpoint_stamps(run_dir) == checkpoints_before:
+            # A resume that stopped (error, Ctrl-C, anything) before it wrote a checkpoint
+            # keeps the run's own config, so the run stays usable: wgan sample/apply and the
+            # next --resume read it.
+            with atomic_file(config_path) as fh:
+                fh.write(previous)
+        if isinstance(exc, KeyboardInterrupt):
+            click.echo(f"interrupted; continue with: wgan run {plugin.name} --resume {run_dir}",
+                       err=True)
+            sys.exit(130)
+        if created and not (run_dir / "checkpoints").exists():
+            # Nothing was trained: remove the folder this command made, so a failed start
+            # leaves no half-empty run behind (a resumed or trained run is never touched).
+            shutil.rmtree(run_dir, ignore_errors=True)
         changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in new_values.items()
                    if k in stored and stored[k] != v]
         if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
             raise CheckpointError(f"{exc}; options changed since the run was made: "
                                   f"{', '.join(changed)}") from None
-        if created and not (run_dir / "checkpoints").exists():
-            # Nothing was trained: remove the folder this command made, so a failed start
-            # leaves no half-empty run behind (a resumed or trained run is never touched).
-            shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    except KeyboardInterrupt:
-        click.echo(f"interrupted; continue with: wgan run {plugin.name} --resume {run_dir}",
-                   err=True)
-        sys.exit(130)
     write_json(run_dir / "metrics.json", result.metrics)
     click.echo(f"wgan {plugin.name}: done, results in {run_dir}")
     for line in _summary_lines(result.metrics):
