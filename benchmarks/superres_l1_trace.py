@@ -16,6 +16,7 @@ numbers come from it.
     ... '{"pretrain_steps": 3000}' --aligned-lr             # LR patches cut from the whole LR photo
     ... '{"pretrain_steps": 3000}' --dead-leaves 8          # + 8 generated dead-leaves images
     ... '{"pretrain_steps": 3000, "seed": 1}'               # seed spread
+    ... '{"pretrain_steps": 3000}' --drop-train retina immunohistochemistry   # training subsets
     ... '{"pretrain_steps": 3000, "data": "D", "test_data": "D"}'   # ceiling: D = held-out PNGs
 
 The first argument is a JSON dict of ``SuperResConfig`` options (only the L1 phase is run).
