@@ -43,8 +43,8 @@ from wgan_core.config import build_config
 from wgan_core.data import Batch
 from wgan_core.trainer import Trainer
 from wgan_plugins.superres.config import SuperResConfig
-from wgan_plugins.superres.data import (Photo, PatchSource, downscale, load_photos, modcrop,
-                                        upscale_bicubic)
+from wgan_plugins.superres.data import (Photo, PatchSource, downscale, flip_transpose,
+                                        load_photos, modcrop, upscale_bicubic)
 from wgan_plugins.superres.metrics import psnr_y, y_channel
 from wgan_plugins.superres.plugin import l1_loss, make_generator, upscale
 
@@ -86,16 +86,8 @@ class AlignedPatchSource(PatchSource):
             corners = [(int(a * (h - q + 1)), int(b * (w - q + 1))) for a, b in u[i].tolist()]
             y, x = max(corners, key=lambda c: float(
                 im[:, c[0] * s:c[0] * s + p, c[1] * s:c[1] * s + p].std()))
-            pair = [im[:, y * s:y * s + p, x * s:x * s + p], low[:, y:y + q, x:x + q]]
-            for t in range(2):
-                if flips[i, 0]:
-                    pair[t] = pair[t].flip(-1)
-                if flips[i, 1]:
-                    pair[t] = pair[t].flip(-2)
-                if flips[i, 2]:
-                    pair[t] = pair[t].transpose(-1, -2)
-            hrs.append(pair[0])
-            lrs.append(pair[1])
+            hrs.append(flip_transpose(im[:, y * s:y * s + p, x * s:x * s + p], flips[i]))
+            lrs.append(flip_transpose(low[:, y:y + q, x:x + q], flips[i]))
         return Batch(real=torch.stack(hrs), gen_input=torch.stack(lrs))
 
 

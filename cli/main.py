@@ -5,13 +5,14 @@ Every error a user can fix ends with one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import shutil
 import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Iterator, NoReturn
 
 import click
 import torch
@@ -34,11 +35,17 @@ def fail(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def os_error_line(exc: OSError) -> str:
-    """An OSError (read-only disk, disk full, a file where a folder should be, ...) as the
-    path it concerns and what went wrong."""
-    what = exc.strerror or str(exc)
-    return f"{exc.filename}: {what}" if exc.filename else what
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Inside the block, a WganError or an OSError (read-only disk, disk full, a file where a
+    folder should be, ...) becomes one line on stderr and exit code 2."""
+    try:
+        yield
+    except WganError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        what = exc.strerror or str(exc)
+        fail(f"{exc.filename}: {what}" if exc.filename else what)
 
 
 # ------------------------------------------------------------------ config -> options
@@ -131,10 +138,13 @@ def _summary_lines(metrics: dict[str, Any]) -> list[str]:
 
 
 def _checkpoint_stamps(run_dir: Path) -> dict[str, tuple[int, int, int]]:
-    """Modification times of a run's checkpoints: whether a command has advanced the run."""
-    # Inode too: an atomic replace always makes a new one, even within one mtime tick.
-    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
-            for p in (run_dir / "checkpoints").glob("*.pt")}
+    """(inode, mtime, size) of each checkpoint: whether a command has advanced the run. The
+    inode because an atomic replace always makes a new one, even within one mtime tick."""
+    stamps = {}
+    for path in (run_dir / "checkpoints").glob("*.pt"):
+        st = path.stat()
+        stamps[path.name] = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return stamps
 
 
 def execute_run(plugin: Plugin, cli_values: dict[str, Any], out: Path | None,
@@ -210,10 +220,8 @@ class PluginGroup(click.Group):
         return [p.name for p in registry.available()]
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        try:
+        with user_errors():
             plugin = registry.get(name)
-        except WganError as exc:
-            fail(str(exc))
         return make_run_command(plugin)
 
 
@@ -223,12 +231,8 @@ def make_run_command(plugin: Plugin) -> click.Command:
 
     def callback(out: Path | None, config_file: Path | None, resume: Path | None, quiet: bool,
                  **cli_values: Any) -> None:
-        try:
+        with user_errors():
             execute_run(plugin, cli_values, out, config_file, resume, quiet)
-        except WganError as exc:
-            fail(str(exc))
-        except OSError as exc:
-            fail(os_error_line(exc))
 
     params: list[click.Parameter] = [
         click.Option(["--out", "out"], type=click.Path(path_type=Path), default=None,
@@ -285,7 +289,7 @@ def _plugin_of_run(run_dir: Path) -> Plugin:
 def sample_command(run_dir: Path, n: int, output: Path, seed: int, device: str,
                    force: bool) -> None:
     """Draw N new samples from a trained run (plugins with a latent)."""
-    try:
+    with user_errors():
         plugin = _plugin_of_run(run_dir)
         if plugin.sample is None:
             hint = f"; try: wgan apply {run_dir} INPUT OUTPUT" if plugin.apply else ""
@@ -295,10 +299,6 @@ def sample_command(run_dir: Path, n: int, output: Path, seed: int, device: str,
         if output.exists() and not force and not (output.is_dir() and not any(output.iterdir())):
             raise ConfigError(f"{output} already exists; pass --force to overwrite it")
         paths = plugin.sample(run_dir, n, output, seed, resolve_device(device))
-    except WganError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(os_error_line(exc))
     for p in paths:
         click.echo(str(p))
 
@@ -312,7 +312,7 @@ def sample_command(run_dir: Path, n: int, output: Path, seed: int, device: str,
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 def apply_command(run_dir: Path, input: Path, output: Path, device: str, force: bool) -> None:
     """Map INPUT (a file or folder) to OUTPUT with a trained run (e.g. upscale a photo)."""
-    try:
+    with user_errors():
         plugin = _plugin_of_run(run_dir)
         if plugin.apply is None:
             hint = f"; try: wgan sample {run_dir} -n 16 -o OUT" if plugin.sample else ""
@@ -328,10 +328,6 @@ def apply_command(run_dir: Path, input: Path, output: Path, device: str, force: 
             if output.is_file() and not force:
                 raise ConfigError(f"{output} already exists; pass --force to overwrite it")
             paths = plugin.apply(run_dir, input, output, resolve_device(device))
-    except WganError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(os_error_line(exc))
     for p in paths:
         click.echo(str(p))
 

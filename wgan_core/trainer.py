@@ -377,15 +377,15 @@ class Trainer:
             self.sched_g.load_state_dict(state["sched_g"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise mismatch_error(exc) from None
-        if int(state["step"]) > self.config.steps:
+        step = int(state["step"])
+        if step > self.config.steps:
             name = self.checkpoint_path.name if self.checkpoint_path is not None else "checkpoint"
-            raise CheckpointError(f"{name} is at step {int(state['step'])}, past the "
-                                  f"{self.config.steps} steps asked for; ask for at least "
-                                  f"{int(state['step'])}")
+            raise CheckpointError(f"{name} is at step {step}, past the {self.config.steps} "
+                                  f"steps asked for; ask for at least {step}")
         self.rng.set_state(state["rng"])
         if "torch_rng" in state:  # absent in checkpoints written before it was saved
             torch.set_rng_state(state["torch_rng"])
-        self.step = int(state["step"])
+        self.step = step
         self._window = dict(state.get("window", self._empty_window()))
         self._elapsed = float(state.get("elapsed", 0.0))
         for i, cb in enumerate(self.callbacks):

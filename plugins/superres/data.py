@@ -195,6 +195,19 @@ def upscale_bicubic(lr: Tensor, scale: int) -> Tensor:
     return resize(lr, (h * scale, w * scale), interpolation="bicubic").clamp(0.0, 1.0)
 
 
+def flip_transpose(patch: Tensor, flips: Tensor) -> Tensor:
+    """One of the 8 flips/transposes of a [C, H, W] patch: ``flips`` = (horizontal, vertical,
+    transpose) as 0/1. Downscaling commutes with all of them, so an HR patch and its LR input
+    may be flipped alike."""
+    if flips[0]:
+        patch = patch.flip(-1)
+    if flips[1]:
+        patch = patch.flip(-2)
+    if flips[2]:
+        patch = patch.transpose(-1, -2)
+    return patch
+
+
 class PatchSource:
     """Random HR patches with flips/transposes and their LR inputs, as a core data source.
 
@@ -225,13 +238,6 @@ class PatchSource:
             # scan background and empty space teach an upscaler nothing.
             crops = [im[:, y:y + p, x:x + p] for y, x in
                      ((int(a * (h - p + 1)), int(b * (w - p + 1))) for a, b in u[i].tolist())]
-            patch = max(crops, key=lambda c: float(c.std()))
-            if flips[i, 0]:
-                patch = patch.flip(-1)
-            if flips[i, 1]:
-                patch = patch.flip(-2)
-            if flips[i, 2]:
-                patch = patch.transpose(-1, -2)
-            patches.append(patch)
+            patches.append(flip_transpose(max(crops, key=lambda c: float(c.std())), flips[i]))
         hr = torch.stack(patches)
         return Batch(real=hr, gen_input=downscale(hr, self.scale))

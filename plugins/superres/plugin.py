@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections import Counter
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -78,9 +79,9 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
         # moving it (rather than a flag) also covers a restart that fails before its first save.
         stale = run_dir / "checkpoints" / "last.pt"
         if pre.step > (pre.resumed_from or 0) and stale.exists():
-            stale.replace(stale.with_name("adversarial_stale.pt"))
+            kept = stale.replace(stale.with_name("adversarial_stale.pt"))
             context.echo(f"superres: the L1 phase moved on; the adversarial phase starts again "
-                         f"(its old checkpoint kept as {stale.with_name('adversarial_stale.pt')})")
+                         f"(its old checkpoint kept as {kept})")
     else:
         l1_model = copy.deepcopy(generator).eval()
     seconds_pretrain = time.perf_counter() - started
@@ -161,9 +162,13 @@ def comparison_stems(names: list[str]) -> list[str]:
     """File-name stems for the comparison PNGs of held-out images named by their paths
     relative to --test-data: folders stay in the stem (a/x.png and b/x.png must not share a
     file), and so does the extension when two names differ only there (x.png, x.jpg)."""
-    flat = [str(Path(n).with_suffix("")).replace("/", "_").replace("\\", "_") for n in names]
-    return [f if flat.count(f) == 1 else n.replace("/", "_").replace("\\", "_").replace(".", "_")
-            for f, n in zip(flat, names)]
+    def flat(name: str) -> str:
+        return name.replace("/", "_").replace("\\", "_")
+
+    stems = [flat(str(Path(n).with_suffix(""))) for n in names]
+    counts = Counter(stems)
+    return [stem if counts[stem] == 1 else flat(n).replace(".", "_")
+            for stem, n in zip(stems, names)]
 
 
 def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor,
@@ -255,15 +260,13 @@ def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
         if output.suffix.lower() not in EXTENSIONS:
             raise DataError(f"{output}: output must end in one of {', '.join(EXTENSIONS)}")
         jobs = [(input, output)]
-        _check_jobs(jobs, overwrite)
-        _check_writable(output.parent)
     else:
         files = find_images(input)
         if not files:
             raise DataError(f"{input}: no images found (png, jpg, jpeg, bmp, tif)")
         jobs = [(f, output / f.relative_to(input).with_suffix(".png")) for f in files]
-        _check_jobs(jobs, overwrite)
-        _check_writable(output)
+    _check_jobs(jobs, overwrite)
+    _check_writable(output.parent if input.is_file() else output)
     written = []
     for src, dst in jobs:
         try:
