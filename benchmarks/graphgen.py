@@ -46,7 +46,7 @@ def graphs_table(datasets: list[str], steps: int | None) -> None:
         if steps is not None:
             cfg = dataclasses.replace(cfg, steps=steps)
         with tempfile.TemporaryDirectory() as tmp:
-            ctx = RunContext(run_dir=Path(tmp), device=torch.device("cpu"), seed=cfg.seed,
+            ctx = RunContext(run_dir=Path(tmp), device=torch.device("cpu"),
                              progress=False)
             started = time.perf_counter()
             m = run_graphs(cfg, ctx).metrics

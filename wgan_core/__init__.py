@@ -14,7 +14,8 @@ from .graph_space import EdgePenalty, GraphSpace, largest_component
 from .errors import CheckpointError, ConfigError, DataError, NonFiniteLossError, WganError
 from .metrics import critic_w_estimate, mode_coverage, prdc, w1_exact
 from .models import Critic, Generator, MLPCritic, MLPGenerator
-from .plugin import Plugin, RunContext, RunResult, load_run, read_run_config, write_json
+from .plugin import Plugin, RunContext, RunResult
+from .runs import execute, load_run, read_run_config, write_json
 from .refine import dot_refine, effective_lipschitz
 from .spaces import EuclideanSpace, MetricSpace
 from .trainer import Trainer, resolve_device
@@ -27,7 +28,7 @@ __all__ = [
     "MetricSpace", "NoConstraint", "NonFiniteLossError", "Plugin", "Progress", "RunContext",
     "RunResult", "SpectralNormalization", "TensorSource", "TrainConfig", "Trainer",
     "WeightClipping", "WganError", "build_config", "config_to_dict", "critic_w_estimate",
-    "dot_refine", "effective_lipschitz",
+    "dot_refine", "effective_lipschitz", "execute",
     "load_checkpoint", "load_run", "make_constraint", "mode_coverage", "option", "prdc",
     "read_run_config", "resolve_device", "save_checkpoint", "w1_exact", "weighted_mean",
     "write_json",

@@ -12,7 +12,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Callback:
-    """Override any hook; state returned by ``state_dict`` travels in checkpoints."""
+    """Override any hook; state returned by ``state_dict`` travels in checkpoints under the
+    callback's ``state_key`` (as in Lightning), so a resume finds each callback's state
+    whatever the order or number of the other callbacks."""
+
+    #: Extra columns this callback adds to log.csv (values from ``log_values``).
+    log_columns: tuple[str, ...] = ()
+
+    @property
+    def state_key(self) -> str:
+        """The key of this callback's state in checkpoints: its class name by default.
+        Override it when one trainer holds two callbacks of the same class."""
+        return type(self).__qualname__
+
+    def log_values(self, trainer: "Trainer") -> dict[str, float]:
+        """Values for this callback's ``log_columns`` in the row being written to log.csv."""
+        return {}
 
     def on_fit_start(self, trainer: "Trainer") -> None:
         """Called once before the first step (also after a resume)."""

@@ -75,3 +75,29 @@ def load_weights(module: torch.nn.Module, state: dict[str, Any]) -> torch.nn.Mod
     except (KeyError, RuntimeError, ValueError) as exc:
         raise mismatch_error(exc) from None
     return module
+
+
+def sampling_state(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """The generator weights a trained run samples and evaluates with: its EMA when the run
+    kept one, else the generator itself (the one place that knows the checkpoint's layout)."""
+    state = checkpoint.get("ema") or checkpoint.get("generator")
+    if not state:
+        raise CheckpointError("checkpoint holds no generator weights")
+    return state
+
+
+def load_sampling_generator(generator: torch.nn.Module, checkpoint: dict[str, Any]
+                            ) -> torch.nn.Module:
+    """``generator`` (built as the run built it) with the run's sampling weights, in eval mode."""
+    return load_weights(generator, sampling_state(checkpoint)).eval()
+
+
+def load_critic(critic: torch.nn.Module, checkpoint: dict[str, Any], constraint: Any,
+                space: Any) -> torch.nn.Module:
+    """``critic`` prepared by the run's constraint exactly as the trainer prepared it (spectral
+    normalization reparametrizes its layers, and scales its output to the space) and loaded
+    with the run's critic weights, in eval mode."""
+    state = checkpoint.get("critic")
+    if not state:
+        raise CheckpointError("checkpoint holds no critic weights")
+    return load_weights(constraint.prepare(critic, space), state).eval()

@@ -4,14 +4,18 @@ A constraint acts at three moments: ``prepare(critic, space)`` once before train
 ``penalty(...)`` added to every critic loss, and ``after_step(critic)`` after every critic
 optimizer step. Every penalty reads its target slope from the space, never from a literal 1.
 
-Penalties that sample gradient norms also expose ``points`` and ``penalty_from_slopes`` so the
-trainer can fuse real, fake and penalty points into one critic pass (the critic has no batch
-statistics, so this changes nothing but the cost).
+``penalty`` is the one path: the trainer calls it and nothing else. It receives the batch's
+per-sample ``groups`` (fairness groups, clients, classes) and its condition, so a penalty can
+be averaged group by group, or also hold the critic's slope with respect to the condition,
+without the trainer knowing. Cost of a gradient penalty: the trainer scores real and fake in
+one critic pass; the penalty makes a second pass over its own points and a double backward
+through it (fusing the points into the first pass would run that double backward over all
+three parts, about three times the work).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +23,17 @@ from torch import Tensor, nn
 from . import tensors as T
 from .spaces import MetricSpace
 from .tensors import Sample
+
+
+def group_mean(values: Tensor, groups: Tensor | None) -> Tensor:
+    """The mean of per-sample values, or with ``groups`` the mean over the groups present of
+    each group's mean, so that a small group counts as much as a large one."""
+    if groups is None:
+        return values.mean()
+    ids, index = torch.unique(groups, return_inverse=True)
+    sums = values.new_zeros(len(ids)).index_add(0, index, values)
+    counts = values.new_zeros(len(ids)).index_add(0, index, torch.ones_like(values))
+    return (sums / counts).mean()
 
 
 class Constraint:
@@ -33,26 +48,21 @@ class Constraint:
         """Modify the critic before training (e.g. add spectral normalization); return it."""
         return critic
 
-    def points(self, real: Sample, fake: Sample, space: MetricSpace,
-               generator: torch.Generator | None = None) -> Sample | None:
-        """Where a gradient penalty is sampled, or None if this constraint has no such points."""
-        return None
-
-    def penalty_from_slopes(self, slopes: Tensor, space: MetricSpace) -> Tensor:
-        """The penalty given the critic's gradient norms at ``points``."""
-        return slopes.new_zeros(())
-
     def penalty(self, critic: nn.Module, real: Sample, fake: Sample, cond: Tensor | None,
-                space: MetricSpace, generator: torch.Generator | None = None) -> Tensor:
-        """The term added to the critic loss (unfused form: its own critic pass)."""
-        pts = self.points(real, fake, space, generator)
-        if pts is None:
-            return torch.zeros((), device=T.as_tuple(real)[0].device)
-        pts = T.requires_grad(pts)
-        scores = critic(pts, cond)
-        grads = torch.autograd.grad(scores.sum(), [t for t in T.as_tuple(pts) if t.requires_grad],
-                                    create_graph=True)
-        return self.penalty_from_slopes(T.per_sample_norm(tuple(grads)), space)
+                space: MetricSpace, generator: torch.Generator | None = None,
+                groups: Tensor | None = None) -> Tensor:
+        """The term added to the critic loss (zero for a constraint without a penalty).
+
+        ``groups`` holds one integer group per sample of ``real`` (and of the paired
+        ``fake``), or None."""
+        return torch.zeros((), device=T.as_tuple(real)[0].device)
+
+    def probe_points(self, real: Sample, fake: Sample, space: MetricSpace,
+                     generator: torch.Generator | None = None) -> Sample:
+        """Where the trainer measures the critic's slopes for its log (not for the loss):
+        interpolates of real/fake pairs, the transport paths the Lipschitz condition is
+        about. A penalty sampled elsewhere reports its own points."""
+        return space.interpolate(T.detach(real), T.detach(fake), generator)
 
     def after_step(self, critic: nn.Module) -> None:
         """Called after each critic optimizer step (e.g. clip weights)."""
@@ -93,18 +103,25 @@ class GradientPenalty(Constraint):
     Dividing by K makes the weight mean the same in every space scale. Points are sampled on
     interpolates of real/fake pairs, on real samples (R1-like), on fake samples, or on a mix
     (each point drawn uniformly from those three).
+
+    With ``groups`` the expectation is taken per group and averaged over groups, so that a
+    minority group's points hold the critic to its slope as much as the majority's.
+    ``condition_weight`` > 0 adds ``condition_weight * E[|d f / d cond|^2]`` at the same points
+    (same pass, same double backward): a critic that changes smoothly across conditions.
     """
 
     def __init__(self, weight: float = 10.0, on: PenaltySampling = "interpolates",
-                 one_sided: bool = False) -> None:
+                 one_sided: bool = False, condition_weight: float = 0.0) -> None:
         if on not in ("interpolates", "real", "fake", "mix"):
             raise ValueError(f"unknown penalty sampling '{on}'")
         self.weight = float(weight)
         self.on = on
         self.one_sided = one_sided
+        self.condition_weight = float(condition_weight)
 
     def points(self, real: Sample, fake: Sample, space: MetricSpace,
                generator: torch.Generator | None = None) -> Sample:
+        """The points the penalty is sampled at (one per real/fake pair)."""
         if self.on == "real":
             return T.detach(real)
         if self.on == "fake":
@@ -120,15 +137,39 @@ class GradientPenalty(Constraint):
             parts.append(torch.where(c == 0, r.detach(), torch.where(c == 1, f.detach(), i)))
         return T.like(real, tuple(parts))
 
-    def penalty_from_slopes(self, slopes: Tensor, space: MetricSpace) -> Tensor:
+    probe_points = points
+
+    def terms(self, slopes: Tensor, space: MetricSpace) -> Tensor:
+        """The per-sample penalty ``(|g|/K - 1)^2`` (clamped at 0 when one-sided), unweighted."""
         excess = slopes / space.target_slope - 1.0
         if self.one_sided:
             excess = excess.clamp(min=0.0)
-        return self.weight * excess.pow(2).mean()
+        return excess.pow(2)
+
+    def penalty(self, critic: nn.Module, real: Sample, fake: Sample, cond: Tensor | None,
+                space: MetricSpace, generator: torch.Generator | None = None,
+                groups: Tensor | None = None) -> Tensor:
+        pts = T.requires_grad(self.points(real, fake, space, generator))
+        inputs = [t for t in T.as_tuple(pts) if t.requires_grad]
+        with_cond = self.condition_weight > 0 and cond is not None and cond.is_floating_point()
+        if with_cond:
+            assert cond is not None
+            cond = cond.detach().requires_grad_(True)
+            inputs.append(cond)
+        scores = critic(pts, cond)
+        grads = torch.autograd.grad(scores.sum(), inputs, create_graph=True)
+        n_sample = len(grads) - 1 if with_cond else len(grads)
+        total = self.weight * group_mean(
+            self.terms(T.per_sample_norm(tuple(grads[:n_sample])), space), groups)
+        if with_cond:
+            total = total + self.condition_weight * group_mean(
+                T.per_sample_norm((grads[-1],)).pow(2), groups)
+        return total
 
     def __repr__(self) -> str:
         kind = "LipschitzPenalty" if self.one_sided else "GradientPenalty"
-        return f"{kind}(weight={self.weight:g}, on={self.on})"
+        extra = f", condition_weight={self.condition_weight:g}" if self.condition_weight else ""
+        return f"{kind}(weight={self.weight:g}, on={self.on}{extra})"
 
 
 class SpectralNormalization(Constraint):
@@ -187,3 +228,11 @@ def make_constraint(name: str, penalty_weight: float = 10.0, clip_value: float =
     if name == "none":
         return NoConstraint()
     raise ValueError(f"unknown constraint '{name}' (choose gp, lp, sn, clip or none)")
+
+
+def constraint_from_config(config: Any) -> Constraint:
+    """The constraint a training config names (its ``constraint``, ``penalty_weight``,
+    ``clip_value`` and ``penalty_on``): the trainer and every loader of a trained critic use
+    this one function, so a critic is always rebuilt as it was trained."""
+    return make_constraint(config.constraint, config.penalty_weight, config.clip_value,
+                           config.penalty_on)

@@ -21,12 +21,15 @@ class Batch:
     image); None means the trainer draws latents from the generator's prior.
     ``cond``: a condition passed to both networks, or None.
     ``weight``: non-negative per-sample weights on the real expectation, or None.
+    ``group``: an integer group per sample (a fairness group, a client, a class), or None;
+    the constraint's penalty receives it (a per-group penalty averages over groups).
     """
 
     real: Sample
     gen_input: Tensor | None = None
     cond: Tensor | None = None
     weight: Tensor | None = None
+    group: Tensor | None = None
 
     def to(self, device: torch.device) -> "Batch":
         """The batch on a device."""
@@ -35,6 +38,7 @@ class Batch:
             None if self.gen_input is None else self.gen_input.to(device),
             None if self.cond is None else self.cond.to(device),
             None if self.weight is None else self.weight.to(device),
+            None if self.group is None else self.group.to(device),
         )
 
 
@@ -55,14 +59,15 @@ class TensorSource:
     """Uniform minibatches (with replacement) from a fixed set of real samples.
 
     Optional per-sample ``weights`` travel with each batch (the reweighted real expectation);
-    optional ``cond`` rows are drawn with their samples.
+    optional ``cond`` rows and ``groups`` labels are drawn with their samples.
     """
 
     def __init__(self, data: Sample, cond: Tensor | None = None,
-                 weights: Tensor | None = None) -> None:
+                 weights: Tensor | None = None, groups: Tensor | None = None) -> None:
         self.data = data
         self.cond = cond
         self.weights = weights
+        self.groups = groups
         self.n = T.batch_size(data)
         if self.n == 0:
             raise ValueError("TensorSource needs at least one sample")
@@ -73,4 +78,5 @@ class TensorSource:
             real=T.index(self.data, idx),
             cond=None if self.cond is None else self.cond[idx],
             weight=None if self.weights is None else self.weights[idx],
+            group=None if self.groups is None else self.groups[idx],
         )

@@ -193,7 +193,8 @@ class EdgePenalty(Constraint):
         self.one_sided = one_sided
 
     def penalty(self, critic: nn.Module, real: Sample, fake: Sample, cond: Tensor | None,
-                space: MetricSpace, generator: torch.Generator | None = None) -> Tensor:
+                space: MetricSpace, generator: torch.Generator | None = None,
+                groups: Tensor | None = None) -> Tensor:
         if not isinstance(space, GraphSpace):
             raise TypeError(f"EdgePenalty needs a GraphSpace, got {space!r}")
         excess = space.edge_slopes(space.node_values(critic, cond)) / space.target_slope - 1.0

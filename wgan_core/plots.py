@@ -28,24 +28,30 @@ def save_figure(fig: Any, path: Path, dpi: int = 100, tight: bool = True) -> Pat
     return path
 
 
+def read_log(log_csv: Path) -> list[dict[str, float]]:
+    """The rows of a run's log.csv as floats (an empty cell or a missing file: NaN / [])."""
+    if not Path(log_csv).exists():
+        return []
+
+    def number(text: str | None) -> float:
+        try:
+            return float(text or "nan")
+        except ValueError:
+            return math.nan
+
+    with open(log_csv, newline="") as fh:
+        return [{k: number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
 def plot_training_curves(log_csv: Path, out_png: Path, title: str = "") -> Path | None:
     """Plot losses, the critic's W estimate and its slopes against the step; None if no log."""
     plt = pyplot()
-    if not log_csv.exists():
-        return None
-    with open(log_csv, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_log(log_csv)
     if not rows:
         return None
 
     def col(name: str) -> list[float]:
-        out = []
-        for r in rows:
-            try:
-                out.append(float(r.get(name) or "nan"))
-            except ValueError:
-                out.append(math.nan)
-        return out
+        return [r.get(name, math.nan) for r in rows]
 
     step = col("step")
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))

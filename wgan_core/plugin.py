@@ -5,17 +5,16 @@ A plugin is a :class:`Plugin` object published through the entry-point group ``w
     [project.entry-points."wgan.plugins"]
     mything = "my_package:PLUGIN"
 
-The CLI builds ``--options`` from ``config_class`` (a dataclass extending TrainConfig), makes
-a run folder, and calls ``run(config, context)``. A plugin with a latent may offer ``sample``;
-one that maps inputs to outputs may offer ``apply``.
+The CLI builds ``--options`` from ``config_class`` (a dataclass extending TrainConfig);
+``wgan_core.runs.execute`` makes the run folder and calls ``run(config, context)``. A plugin
+with a latent may offer ``sample``; one that maps inputs to outputs may offer ``apply``; one
+whose samples fall into groups may offer ``audit``; ``load_generator`` lets ``wgan.load`` hand
+a run's trained generator to Python code.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
@@ -23,20 +22,15 @@ from typing import Any, Callable, Mapping, Protocol
 import torch
 
 from .callbacks import Callback, Progress
-from .checkpoint import load_checkpoint
-from .config import TrainConfig, build_config
-from .errors import CheckpointError, ConfigError
-from .files import atomic_file
+from .config import TrainConfig
 
 
 @dataclass
 class RunContext:
-    """What a running plugin gets from the CLI (or from a test)."""
+    """What a running plugin gets from ``wgan_core.runs.execute`` (or from a test)."""
 
     run_dir: Path
     device: torch.device
-    seed: int
-    resume: bool = False
     #: Whether to show progress (bars on a terminal, lines otherwise).
     progress: bool = True
     #: Where messages go (stderr by default).
@@ -59,6 +53,8 @@ class RunResult:
 
     metrics: dict[str, Any]
     artifacts: list[Path] = field(default_factory=list)
+    #: The run folder (set by ``wgan_core.runs.execute``).
+    run_dir: Path | None = None
 
 
 class RunFn(Protocol):
@@ -75,6 +71,11 @@ class ApplyFn(Protocol):
                  overwrite: bool = False) -> list[Path]: ...
 
 
+class LoadGeneratorFn(Protocol):
+    def __call__(self, run_dir: Path, config: Any, checkpoint: dict[str, Any]
+                 ) -> torch.nn.Module: ...
+
+
 @dataclass(frozen=True)
 class Plugin:
     """A wgan application: a name, a one-line summary, a config dataclass and ``run``."""
@@ -89,60 +90,13 @@ class Plugin:
     #: to an output. Only the plugin knows every file it will write, so it refuses (DataError)
     #: to replace an existing one unless ``overwrite``, and never writes over an input.
     apply: ApplyFn | None = None
+    #: ``load_generator(run_dir, config, checkpoint)``: the run's trained sampling generator
+    #: in the data's own units (build the architecture; ``wgan_core.checkpoint.
+    #: load_sampling_generator`` loads the weights). Used by ``wgan.load``.
+    load_generator: LoadGeneratorFn | None = None
     #: Config overrides that make a run of a few seconds (used by the contract tests).
     smoke_overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValueError(f"plugin name '{self.name}' must be an identifier")
-
-
-# ---------------------------------------------------------------------- run folders
-
-def read_run_config(run_dir: Path) -> tuple[str, dict[str, Any]]:
-    """The plugin name and the flat config values stored in ``RUN_DIR/config.toml``."""
-    path = Path(run_dir) / "config.toml"
-    if not path.is_file():
-        raise ConfigError(f"{run_dir}: not a run folder (no config.toml)")
-    try:
-        values = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
-    name = values.pop("plugin", None)
-    if not isinstance(name, str):
-        raise ConfigError(f"{path}: missing key 'plugin'")
-    return name, values
-
-
-def load_run(run_dir: Path, plugin: Plugin, map_location: str | torch.device = "cpu"
-             ) -> tuple[Any, dict[str, Any]]:
-    """The validated config and the last checkpoint of a finished or interrupted run."""
-    name, values = read_run_config(run_dir)
-    if name != plugin.name:
-        raise ConfigError(f"{run_dir}: run of plugin '{name}', not '{plugin.name}'")
-    config = build_config(plugin.config_class, values, where=str(Path(run_dir) / "config.toml"))
-    ckpt = Path(run_dir) / "checkpoints" / "last.pt"
-    if not ckpt.exists():
-        raise CheckpointError(f"{run_dir}: no checkpoints/last.pt (has the run trained?)")
-    return config, load_checkpoint(ckpt, map_location)
-
-
-def write_json(path: Path, data: Any) -> Path:
-    """Write JSON (non-finite floats as null, so any JSON reader accepts it)."""
-
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {str(k): clean(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [clean(x) for x in v]
-        if isinstance(v, Path):
-            return str(v)
-        if hasattr(v, "item") and callable(v.item):
-            return clean(v.item())
-        return v
-
-    with atomic_file(path) as fh:
-        fh.write((json.dumps(clean(data), indent=2, sort_keys=True) + "\n").encode())
-    return path

@@ -1,7 +1,7 @@
 """The one training loop: n_critic critic steps per generator step.
 
 Real and fake samples go through the critic in one pass (the critic has no batch statistics,
-so concatenating them changes nothing but the cost). The generator's weights are
+so concatenating them changes nothing but the cost); the constraint adds its penalty. The generator's weights are
 averaged (EMA) for sampling and evaluation. Every ``log_every`` steps a row of log.csv records
 losses, the critic's Wasserstein estimate and the critic's measured slopes; every
 ``checkpoint_every`` steps and at the end ``checkpoints/last.pt`` is written atomically.
@@ -14,7 +14,7 @@ import csv
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -23,7 +23,7 @@ from . import tensors as T
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, mismatch_error, save_checkpoint
 from .config import TrainConfig
-from .constraints import Constraint, make_constraint
+from .constraints import Constraint, constraint_from_config
 from .data import Batch, DataSource, weighted_mean
 from .errors import CheckpointError, NonFiniteLossError
 from .models import Generator, frozen
@@ -35,7 +35,7 @@ ExtraLoss = Callable[[Sample, Batch], Tensor]
 
 LOG_COLUMNS = ["step", "critic_loss", "generator_loss", "w_estimate", "penalty",
                "slope_mean", "slope_max", "extra_loss", "lr_g", "seconds"]
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 
 
 def resolve_device(name: str) -> torch.device:
@@ -78,8 +78,8 @@ class Trainer:
         self.config = config
         self.device = torch.device(device) if device is not None else resolve_device(config.device)
         self.space = space if space is not None else EuclideanSpace()
-        self.constraint = constraint if constraint is not None else make_constraint(
-            config.constraint, config.penalty_weight, config.clip_value, config.penalty_on)
+        self.constraint = (constraint if constraint is not None
+                           else constraint_from_config(config))
         self.generator = generator.to(self.device)
         self.critic = critic
         if critic is not None:
@@ -90,6 +90,11 @@ class Trainer:
         self.extra_loss = extra_loss
         self.adversarial_weight = float(adversarial_weight)
         self.callbacks = list(callbacks)
+        keys = [cb.state_key for cb in self.callbacks]
+        clash = sorted({k for k in keys if keys.count(k) > 1})
+        if clash:
+            raise ValueError(f"two callbacks share the state_key '{clash[0]}'; give each its own "
+                             f"(override Callback.state_key)")
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.checkpoint_path = (self.run_dir / "checkpoints" / checkpoint_name
                                 if self.run_dir is not None else None)
@@ -113,7 +118,6 @@ class Trainer:
                         if self.opt_c is not None else None)
         self._window = self._empty_window()
         self._elapsed = 0.0
-        self._last_points: Sample | None = None
         self._last_pair: tuple[Sample, Sample] | None = None
         self._last_cond: Tensor | None = None
 
@@ -163,30 +167,14 @@ class Trainer:
         n = T.batch_size(batch.real)
         with torch.no_grad():
             fake = self._fake(batch)
-        real = batch.real
-        points = self.constraint.points(real, fake, self.space, self.rng)
-        cond = batch.cond
-        if points is not None:
-            points = T.requires_grad(points)
-            # Real and fake share one pass; the penalty points get their own, because the
-            # double backward of a fused pass would run over all three parts (3x the cost).
-            scores = self.critic(T.cat([real, fake]),
-                                 None if cond is None else torch.cat([cond, cond]))
-            s_real, s_fake = torch.split(scores, [n, n])
-            s_pts = self.critic(points, cond)
-            grads = torch.autograd.grad(
-                s_pts.sum(), [t for t in T.as_tuple(points) if t.requires_grad],
-                create_graph=True)
-            penalty = self.constraint.penalty_from_slopes(T.per_sample_norm(tuple(grads)),
-                                                          self.space)
-            self._last_points = points
-        else:
-            scores = self.critic(T.cat([real, fake]),
-                                 None if cond is None else torch.cat([cond, cond]))
-            s_real, s_fake = torch.split(scores, [n, n])
-            penalty = self.constraint.penalty(self.critic, real, fake, cond, self.space, self.rng)
-            self._last_points = None  # interpolated lazily, only when a log row needs slopes
-            self._last_pair = (T.detach(real), T.detach(fake))
+        real, cond = batch.real, batch.cond
+        # Real and fake share one pass (the critic has no batch statistics); the penalty is
+        # the constraint's own business, one path for every constraint (see constraints.py).
+        scores = self.critic(T.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
+        s_real, s_fake = torch.split(scores, [n, n])
+        penalty = self.constraint.penalty(self.critic, real, fake, cond, self.space, self.rng,
+                                          groups=batch.group)
+        self._last_pair = (T.detach(real), T.detach(fake))
         self._last_cond = cond
         w_estimate = weighted_mean(s_real, batch.weight) - s_fake.mean()
         loss = -w_estimate + penalty
@@ -236,26 +224,42 @@ class Trainer:
                     f"stopped ({where}); try a lower learning rate or a stronger constraint")
 
     # ------------------------------------------------------------------ loop
-    def fit(self) -> "Trainer":
-        """Train until ``config.steps`` generator steps, resuming from the checkpoint if one
-        exists (``resumed_from`` is then the step it held)."""
-        if self.checkpoint_path is not None and self.checkpoint_path.exists():
+    def fit(self, resume: bool = True) -> "Trainer":
+        """Train until ``config.steps`` generator steps. With ``resume`` (the default) it first
+        continues from the run's checkpoint if one exists (``resumed_from`` is then its step)."""
+        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
             self.load(self.checkpoint_path)
             self.resumed_from = self.step
         self._truncate_log()
         for cb in self.callbacks:
             cb.on_fit_start(self)
+        self._run_until(self.config.steps, checkpoints=True)
+        for cb in self.callbacks:
+            cb.on_fit_end(self)
+        return self
+
+    def train_steps(self, k: int) -> dict[str, float]:
+        """``k`` more generator steps (each with ``n_critic`` critic steps) from the weights the
+        trainer holds now, reading and writing no checkpoint: the seam of a federated worker,
+        which is handed weights (``set_weights``), trains and hands them back
+        (``get_weights``). Returns the last step's losses. The learning-rate schedule runs
+        over ``config.steps`` in all, as in ``fit``."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        return self._run_until(self.step + k, checkpoints=False)
+
+    def _run_until(self, target: int, checkpoints: bool) -> dict[str, float]:
         cfg = self.config
+        stats: dict[str, float] = {}
         try:
-            while self.step < cfg.steps:
+            while self.step < target:
                 started = time.perf_counter()
-                stats: dict[str, float] = {}
                 if self.critic is not None:
                     for _ in range(cfg.n_critic):
                         c = self.critic_step(self.data(cfg.batch_size, self.rng).to(self.device))
                         self._check_finite(c)
-                        for k in ("critic_loss", "w_estimate", "penalty"):
-                            self._window[k] += c[k]
+                        for key in ("critic_loss", "w_estimate", "penalty"):
+                            self._window[key] += c[key]
                         self._window["n_critic"] += 1
                         stats.update(c)
                 g = self.generator_step(self.data(cfg.batch_size, self.rng).to(self.device))
@@ -274,51 +278,95 @@ class Trainer:
                     cb.on_step_end(self, self.step, stats)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     self._log_row()
-                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                if checkpoints and (self.step % cfg.checkpoint_every == 0
+                                    or self.step == cfg.steps):
                     self.save()
         except KeyboardInterrupt:
-            self.save()
+            if checkpoints:
+                self.save()
             raise
-        for cb in self.callbacks:
-            cb.on_fit_end(self)
-        return self
+        return stats
+
+    # ------------------------------------------------------------------ weights
+    #: The parts ``get_weights``/``set_weights`` know, by name.
+    PARTS = ("generator", "critic", "ema", "opt_g", "opt_c")
+
+    def get_weights(self, parts: Sequence[str] = ("generator", "critic")
+                    ) -> dict[str, dict[str, Any]]:
+        """Copies of the state dicts of the named parts (``PARTS``): the networks alone, or
+        with their optimizer and EMA state. A part the trainer does not have is left out."""
+        out = {}
+        for name in parts:
+            obj = self._part(name)
+            if obj is not None:
+                out[name] = copy.deepcopy(obj.state_dict())
+        return out
+
+    def set_weights(self, weights: Mapping[str, Mapping[str, Any]]) -> None:
+        """Load state dicts by part name (as ``get_weights`` returns them); a mismatch is one
+        CheckpointError line."""
+        for name, state in weights.items():
+            obj = self._part(name)
+            if obj is None:
+                raise CheckpointError(f"this trainer has no '{name}' to load weights into")
+            try:
+                obj.load_state_dict(state)
+            except (KeyError, RuntimeError, ValueError) as exc:
+                raise mismatch_error(exc) from None
+
+    def _part(self, name: str) -> Any:
+        if name not in self.PARTS:
+            raise ValueError(f"unknown part '{name}' (known: {', '.join(self.PARTS)})")
+        return getattr(self, name)
 
     # ------------------------------------------------------------------ logging
+    @property
+    def log_columns(self) -> list[str]:
+        """The columns of log.csv: the trainer's own, then those the callbacks add."""
+        extra = [c for cb in self.callbacks for c in cb.log_columns if c not in LOG_COLUMNS]
+        return LOG_COLUMNS + list(dict.fromkeys(extra))
+
     def measure_slopes(self, points: Sample | None = None, cond: Tensor | None = None) -> Tensor:
-        """The critic's local slopes (in its input coordinates) at points, default: the last
-        penalty or interpolate points of the latest critic step."""
+        """The critic's local slopes (in its input coordinates) at points; by default at the
+        constraint's probe points between the latest critic step's real and fake samples
+        (drawn from a generator of their own, so logging never moves the training stream)."""
         if self.critic is None:
             return torch.zeros(0)
         if points is None:
-            if self._last_points is None and self._last_pair is not None:
-                self._last_points = self.space.interpolate(*self._last_pair, None)
-            points, cond = self._last_points, self._last_cond
-        if points is None:
-            return torch.zeros(0)
-        return self.space.slopes(lambda x: self.critic(x, cond), T.detach(points))
+            if self._last_pair is None:
+                return torch.zeros(0)
+            probe = torch.Generator().manual_seed(self.step)
+            points = self.constraint.probe_points(*self._last_pair, self.space, probe)
+            cond = self._last_cond
+        critic = self.critic
+        return self.space.slopes(lambda x: critic(x, cond), T.detach(points))
 
     def _log_row(self) -> None:
         w = self._window
         nc, ng = max(w["n_critic"], 1), max(w["n_gen"], 1)
         slopes = self.measure_slopes()
-        row = {
+        nan = float("nan")
+        row: dict[str, float] = {
             "step": self.step,
-            "critic_loss": w["critic_loss"] / nc if w["n_critic"] else float("nan"),
+            "critic_loss": w["critic_loss"] / nc if w["n_critic"] else nan,
             "generator_loss": w["generator_loss"] / ng,
-            "w_estimate": w["w_estimate"] / nc if w["n_critic"] else float("nan"),
-            "penalty": w["penalty"] / nc if w["n_critic"] else float("nan"),
-            "slope_mean": slopes.mean().item() if slopes.numel() else float("nan"),
-            "slope_max": slopes.max().item() if slopes.numel() else float("nan"),
+            "w_estimate": w["w_estimate"] / nc if w["n_critic"] else nan,
+            "penalty": w["penalty"] / nc if w["n_critic"] else nan,
+            "slope_mean": slopes.mean().item() if slopes.numel() else nan,
+            "slope_max": slopes.max().item() if slopes.numel() else nan,
             "extra_loss": w["extra_loss"] / ng,
             "lr_g": self.opt_g.param_groups[0]["lr"],
             "seconds": self._elapsed,
         }
+        for cb in self.callbacks:
+            row.update(cb.log_values(self))
         self._window = self._empty_window()
         if self.log_path is not None:
             new = not self.log_path.exists()
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log_path, "a", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
+                writer = csv.DictWriter(fh, fieldnames=self.log_columns, restval="",
+                                        extrasaction="ignore")
                 if new:
                     writer.writeheader()
                 writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
@@ -327,15 +375,19 @@ class Trainer:
             cb.on_log(self, row)
 
     def _truncate_log(self) -> None:
-        """Drop log rows written after the checkpoint we resume from (they will be redone)."""
+        """Drop log rows written after the checkpoint we resume from (they will be redone),
+        and give the file today's columns (a callback's columns may have been added)."""
         if self.log_path is None or not self.log_path.exists():
             return
         with open(self.log_path, newline="") as fh:
-            rows = list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = reader.fieldnames or []
         keep = [r for r in rows if int(float(r["step"])) <= self.step]
-        if len(keep) != len(rows):
+        if len(keep) != len(rows) or header != self.log_columns:
             with open(self.log_path, "w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
+                writer = csv.DictWriter(fh, fieldnames=self.log_columns, restval="",
+                                        extrasaction="ignore")
                 writer.writeheader()
                 writer.writerows(keep)
 
@@ -358,7 +410,10 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "window": dict(self._window),
             "elapsed": self._elapsed,
-            "callbacks": {str(i): cb.state_dict() for i, cb in enumerate(self.callbacks)},
+            # Keyed by each callback's stable state_key, never by its place in the list: a
+            # resume with a callback added or removed (--quiet drops the progress bar) must
+            # still hand every callback its own state.
+            "callbacks": {cb.state_key: cb.state_dict() for cb in self.callbacks},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -383,13 +438,13 @@ class Trainer:
             raise CheckpointError(f"{name} is at step {step}, past the {self.config.steps} "
                                   f"steps asked for; ask for at least {step}")
         self.rng.set_state(state["rng"])
-        if "torch_rng" in state:  # absent in checkpoints written before it was saved
-            torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"])
         self.step = step
-        self._window = dict(state.get("window", self._empty_window()))
-        self._elapsed = float(state.get("elapsed", 0.0))
-        for i, cb in enumerate(self.callbacks):
-            cb.load_state_dict(state.get("callbacks", {}).get(str(i), {}))
+        self._window = dict(state["window"])
+        self._elapsed = float(state["elapsed"])
+        stored = state["callbacks"]
+        for cb in self.callbacks:
+            cb.load_state_dict(stored.get(cb.state_key, {}))
 
     def save(self, path: str | Path | None = None) -> Path | None:
         """Write a checkpoint atomically (to ``checkpoints/last.pt`` by default)."""

@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import torch
 
-from wgan_core.checkpoint import load_weights
+from wgan_core.checkpoint import load_sampling_generator, sampling_state
 from wgan_core.data import TensorSource
 from wgan_core.errors import CheckpointError, DataError
 from wgan_core.plots import plot_training_curves, pyplot, save_figure
@@ -160,12 +160,11 @@ def run_graphs(config: GraphGenConfig, context: RunContext) -> RunResult:
 def sample_graphs(config: GraphGenConfig, checkpoint: dict[str, Any], n: int, output: Path,
                   seed: int, device: torch.device) -> list[Path]:
     """n new graphs from a trained graphs-mode run, as GraphML + edge lists in a folder."""
-    state = checkpoint.get("ema") or checkpoint.get("generator") or {}
+    state = sampling_state(checkpoint)
     if "size_head.weight" not in state:
         raise CheckpointError("checkpoint has no graph generator (size_head.weight missing)")
     max_nodes = int(state["size_head.weight"].shape[0])
     generator, _ = build_graph_models(config, max_nodes)
-    load_weights(generator, state)
-    generator.to(device)
+    load_sampling_generator(generator, checkpoint).to(device)
     graphs = generate(generator, n, torch.Generator().manual_seed(seed))
     return write_graphs(graphs, Path(output))

@@ -21,10 +21,11 @@ import torch
 from torch import Tensor
 
 from wgan_core.callbacks import Callback
+from wgan_core.checkpoint import sampling_state
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
 from wgan_core.graph_space import EdgePenalty, GraphSpace, largest_component
-from wgan_core.plots import pyplot, save_figure
+from wgan_core.plots import pyplot, read_log, save_figure
 from wgan_core.plugin import RunContext, RunResult
 from wgan_core.trainer import Trainer
 
@@ -32,7 +33,6 @@ from .config import GraphGenConfig
 from .data import hotspot_target, node_graph, read_target
 from .models import GCNNodeCritic, NodeDistribution, NodePotential
 
-W1_LOG = "nodes_log.csv"
 
 
 def load_node_problem(config: GraphGenConfig) -> tuple[nx.Graph, GraphSpace, np.ndarray]:
@@ -108,43 +108,20 @@ def critic_estimate(critic: torch.nn.Module, space: GraphSpace, p: Tensor, q: Te
 
 
 class W1Tracker(Callback):
-    """Every log row: the critic's estimate and the exact W1 between p and the target."""
+    """Adds the critic's estimate and the exact W1 between p and the target to every row of
+    the trainer's log.csv (so they resume, truncate and plot with the rest of the log)."""
 
-    def __init__(self, space: GraphSpace, target: np.ndarray, path: Path | None) -> None:
+    log_columns = ("w_critic", "w_critic_certified", "w1_exact")
+
+    def __init__(self, space: GraphSpace, target: np.ndarray) -> None:
         self.space = space
         self.q = torch.as_tensor(target, dtype=torch.float32)
-        self.path = path
-        self.rows: list[dict[str, float]] = []
 
-    def on_log(self, trainer: Trainer, row: dict[str, float]) -> None:
+    def log_values(self, trainer: Trainer) -> dict[str, float]:
         p = trainer.generator.probabilities().detach().cpu()
         w, certified = critic_estimate(trainer.critic, self.space, p, self.q)
-        entry = {"step": int(row["step"]), "w_critic": w, "w_critic_certified": certified,
-                 "w1_exact": self.space.w1(p, self.q)}
-        self.rows.append(entry)
-        if self.path is not None:
-            new = not self.path.exists()
-            with open(self.path, "a", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=list(entry))
-                if new:
-                    writer.writeheader()
-                writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                                 for k, v in entry.items()})
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"rows": [dict(r) for r in self.rows]}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.rows = [dict(r) for r in state.get("rows", [])]
-        if self.path is not None and self.path.exists():  # drop rows past the checkpoint
-            last = self.rows[-1]["step"] if self.rows else 0
-            with open(self.path, newline="") as fh:
-                kept = [r for r in csv.DictReader(fh) if int(r["step"]) <= last]
-            with open(self.path, "w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=["step", "w_critic",
-                                                        "w_critic_certified", "w1_exact"])
-                writer.writeheader()
-                writer.writerows(kept)
+        return {"w_critic": w, "w_critic_certified": certified,
+                "w1_exact": self.space.w1(p, self.q)}
 
 
 def check_steps(n: int) -> int:
@@ -249,7 +226,7 @@ def run_nodes(config: GraphGenConfig, context: RunContext) -> RunResult:
     torch.manual_seed(config.seed)
     generator, critic = build_node_models(config, space)
     train_cfg = dataclasses.replace(config, lr_g=config.nodes_lr, lr_c=config.nodes_lr)
-    tracker = W1Tracker(space, target, context.run_dir / W1_LOG)
+    tracker = W1Tracker(space, target)
     trainer = Trainer(generator, critic, TargetSource(target), train_cfg,
                       constraint=EdgePenalty(config.edge_penalty), space=space,
                       run_dir=context.run_dir,
@@ -280,10 +257,10 @@ def run_nodes(config: GraphGenConfig, context: RunContext) -> RunResult:
         writer.writerow(["node", "target", "learned", "critic"])
         for v, t, pv, f in zip(space.nodes, target, p_ema.tolist(), phi.tolist()):
             writer.writerow([v, f"{t:.6g}", f"{pv:.6g}", f"{f:.6g}"])
-    artifacts = [out / "node_probabilities.csv", out / W1_LOG]
+    artifacts = [out / "node_probabilities.csv", out / "log.csv"]
     artifacts.append(plot_nodes(graph, space, target, p_ema.numpy(), phi, out / "nodes.png",
                                 f"{config.graph}: W1(p, q) = {metrics['w1_final_ema']:.4f}"))
-    w_png = plot_w1(tracker.rows, out / "w1.png", f"{config.graph}: critic vs exact W1")
+    w_png = plot_w1(read_log(out / "log.csv"), out / "w1.png", f"{config.graph}: critic vs exact W1")
     if w_png is not None:
         artifacts.append(w_png)
     return RunResult(metrics=metrics, artifacts=artifacts)
@@ -296,8 +273,7 @@ def sample_nodes(config: GraphGenConfig, checkpoint: dict[str, Any], n: int, out
     if config.largest_component:
         graph = largest_component(graph)
     nodes = list(graph.nodes())
-    state = checkpoint.get("ema") or checkpoint.get("generator") or {}
-    logits = state.get("logits")
+    logits = sampling_state(checkpoint).get("logits")
     if logits is None or logits.shape[0] != len(nodes):
         raise DataError(f"checkpoint does not match graph '{config.graph}'")
     p = torch.softmax(logits.float(), 0)

@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from wgan_core.errors import DataError
-from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
+from wgan_core.plugin import Plugin, RunContext, RunResult
+from wgan_core.runs import load_run
 
 from .config import GraphGenConfig
 from .graphs import run_graphs, sample_graphs

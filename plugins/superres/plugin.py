@@ -16,12 +16,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from wgan_core.checkpoint import load_weights
+from wgan_core.checkpoint import load_sampling_generator
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
 from wgan_core.files import atomic_file
 from wgan_core.plots import pyplot, save_figure
-from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
+from wgan_core.plugin import Plugin, RunContext, RunResult
+from wgan_core.runs import load_run
 from wgan_core.trainer import Trainer
 
 from .augment import AdaptiveAugment
@@ -200,9 +201,7 @@ def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor
 def load_generator(run_dir: Path, device: torch.device) -> tuple[SuperResConfig, SRGenerator]:
     """The run's config and its evaluation generator (EMA weights when present)."""
     config, ckpt = load_run(Path(run_dir), PLUGIN, map_location=device)
-    model = make_generator(config).to(device)
-    load_weights(model, ckpt["ema"] if ckpt.get("ema") else ckpt["generator"])
-    return config, model.eval()
+    return config, load_sampling_generator(make_generator(config).to(device), ckpt)
 
 
 def _check_writable(folder: Path) -> None:

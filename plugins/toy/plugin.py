@@ -10,10 +10,12 @@ from pathlib import Path
 
 import torch
 
-from wgan_core.checkpoint import load_weights
+from wgan_core.checkpoint import load_critic, load_sampling_generator
+from wgan_core.constraints import constraint_from_config
 from wgan_core.errors import CheckpointError, DataError
 from wgan_core.plots import plot_training_curves, pyplot, save_figure
-from wgan_core.plugin import Plugin, RunContext, RunResult, load_run
+from wgan_core.plugin import Plugin, RunContext, RunResult
+from wgan_core.runs import load_run
 from wgan_core.refine import dot_refine, effective_lipschitz
 from wgan_core.spaces import EuclideanSpace
 from wgan_core.trainer import Trainer
@@ -147,12 +149,12 @@ def load_trained(run_dir: Path) -> TrainedRun:
     except (OSError, ValueError, KeyError, TypeError):
         raise CheckpointError(f"{run_dir}: missing or invalid {NORMALIZATION_FILE}") from None
     generator, critic = build_models(config, dim)
-    load_weights(generator, checkpoint["ema"] or checkpoint["generator"])
-    critic_state = checkpoint.get("critic")
-    if critic_state is not None:
-        load_weights(critic, critic_state)
-    return TrainedRun(config, generator.eval(), critic.eval() if critic_state is not None else None,
-                      scale, k_eff)
+    load_sampling_generator(generator, checkpoint)
+    trained_critic = None
+    if checkpoint.get("critic"):
+        trained_critic = load_critic(critic, checkpoint, constraint_from_config(config),
+                                     EuclideanSpace(scale=scale))
+    return TrainedRun(config, generator, trained_critic, scale, k_eff)
 
 
 def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:

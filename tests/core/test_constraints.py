@@ -17,9 +17,15 @@ from wgan_core.trainer import Trainer
 
 def train_critic(critic: nn.Module, constraint, space, real_fn, fake_fn, steps: int,
                  lr: float = 1e-3) -> nn.Module:
-    """Train only the critic between two fixed samplers (the generator plays no part)."""
+    """Train only the critic between two fixed samplers (the generator plays no part).
+
+    The learning rate decays linearly to zero, so the critic ends at a stationary point of its
+    objective rather than wherever Adam's last steps left it: the tests below assert what
+    theory says of that point, not one machine's trajectory (float rounding differs between
+    CPUs, and a critic still moving would land on other values elsewhere)."""
     critic = constraint.prepare(critic, space)
     opt = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.0, 0.9))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / steps)
     g = torch.Generator().manual_seed(1)
     for _ in range(steps):
         real, fake = real_fn(g), fake_fn(g)
@@ -28,6 +34,7 @@ def train_critic(critic: nn.Module, constraint, space, real_fn, fake_fn, steps: 
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sched.step()
         constraint.after_step(critic)
     return critic
 
@@ -39,21 +46,54 @@ def two_blobs(shift: float, scale: float = 1.0):
     return real, fake
 
 
+class Linear(nn.Module):
+    """f(x) = w . x + b: its slope is |w| everywhere, so the penalized objective is convex."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.f = nn.Linear(2, 1)
+
+    def forward(self, x, cond=None):
+        return self.f(x).squeeze(-1)
+
+
+@pytest.mark.parametrize("one_sided", [False, True], ids=["gp", "lp"])
 @pytest.mark.parametrize("scale", [1.0, 4.0])
-def test_gradient_penalty_drives_slopes_to_target(scale: float) -> None:
+def test_gradient_penalty_holds_the_slope_at_its_analytic_optimum(scale: float,
+                                                                  one_sided: bool) -> None:
+    """Fixed real and fake sets whose means are W apart (in data units), a linear critic: the
+    penalized objective -s W' + w (s/K - 1)^2 (s the slope, W' = W/K in the critic's units) is
+    convex with its minimum at s* = K (1 + W / (2 w)), for the two-sided and the one-sided
+    penalty alike (the W term pushes s above K). Convex and converged, so the tolerance is
+    the optimizer's, not a machine's."""
+    weight, shift = 10.0, 2.0
     space = EuclideanSpace(scale=scale)
-    # At the optimum the two-sided penalty lets the slope exceed K by about W / (2 weight),
-    # so a strong weight and a modest distance pin it close to K.
+    g = torch.Generator().manual_seed(0)
+    real = scale * 0.3 * torch.randn(512, 2, generator=g)
+    fake = scale * (0.3 * torch.randn(512, 2, generator=g) + torch.tensor([shift, 0.0]))
+    w_data = ((real.mean(0) - fake.mean(0)).norm() / scale).item()
+    critic = train_critic(Linear(), GradientPenalty(weight, one_sided=one_sided), space,
+                          lambda _: real, lambda _: fake, steps=600, lr=2e-2 / scale)
+    slopes = space.slopes(lambda x: critic(x), space.interpolate(real, fake, g))
+    target = space.target_slope * (1 + w_data / (2 * weight))
+    assert space.target_slope == pytest.approx(1.0 / scale)
+    assert slopes.mean().item() == pytest.approx(target, rel=1e-3)
+
+
+def test_gradient_penalty_bounds_an_mlp_critic_near_the_target() -> None:
+    """A ReLU MLP critic between two overlapping blobs, trained to a stationary point: its
+    slope on the transport paths stays at or below the soft optimum K (1 + W/(2w)), and far
+    above what a penalty that failed would leave (0) or allow (unbounded)."""
+    scale, weight = 4.0, 50.0
+    space = EuclideanSpace(scale=scale)
     real_fn, fake_fn = two_blobs(1.0, scale)
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(50.0), space, real_fn,
-                          fake_fn, steps=400)
+    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(weight), space, real_fn,
+                          fake_fn, steps=600)
     g = torch.Generator().manual_seed(7)
-    pts = space.interpolate(real_fn(g), fake_fn(g), g)
-    slopes = space.slopes(lambda x: critic(x), pts)
-    target = 1.0 / scale
-    assert space.target_slope == pytest.approx(target)
-    assert slopes.mean().item() == pytest.approx(target, rel=0.05)
-    assert slopes.max().item() < 1.3 * target
+    slopes = space.slopes(lambda x: critic(x), space.interpolate(real_fn(g), fake_fn(g), g))
+    k = space.target_slope
+    assert 0.8 * k < slopes.mean().item() <= k * (1 + 1.0 / (2 * weight)) * 1.02
+    assert slopes.max().item() < 1.5 * k
 
 
 def test_gradient_penalty_on_tuple_uses_joint_norm() -> None:
@@ -76,9 +116,9 @@ def test_one_sided_penalty_ignores_small_slopes() -> None:
     small = torch.full((8,), 0.5)
     large = torch.full((8,), 2.0)
     lp, gp = GradientPenalty(1.0, one_sided=True), GradientPenalty(1.0)
-    assert lp.penalty_from_slopes(small, space).item() == 0.0
-    assert gp.penalty_from_slopes(small, space).item() == pytest.approx(0.25)
-    assert lp.penalty_from_slopes(large, space).item() == pytest.approx(1.0)
+    assert lp.terms(small, space).sum().item() == 0.0
+    assert gp.terms(small, space).mean().item() == pytest.approx(0.25)
+    assert lp.terms(large, space).mean().item() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("on", ["real", "fake", "mix", "interpolates"])
@@ -134,9 +174,12 @@ def test_make_constraint_names() -> None:
         make_constraint("bogus")
 
 
+PENALTY_WEIGHT = 100.0
+
+
 def generator_gradient_at(a: float) -> float:
     """|dL_G/dθ| for a generator that is a point mass at θ = a against real δ0, after the
-    critic has been trained to optimality (WGAN-GP) between δ0 and δa."""
+    critic has been trained to a stationary point (WGAN-GP) between δ0 and δa."""
     torch.manual_seed(0)
     space = EuclideanSpace()
     theta = torch.tensor([a, 0.0])
@@ -144,29 +187,31 @@ def generator_gradient_at(a: float) -> float:
     def real(g): return torch.zeros(128, 2)
     def fake(g): return theta.expand(128, 2).clone()
 
-    # A soft penalty lets the optimal slope exceed 1 by about W / (2 weight) (here a / 20 at
-    # weight 10), so the claim is checked with the constraint enforced tightly.
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(100.0), space, real, fake,
-                          steps=500)
+    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(PENALTY_WEIGHT), space, real,
+                          fake, steps=500)
     theta_param = theta.clone().requires_grad_(True)
     loss = -critic(theta_param.unsqueeze(0)).mean()
     (grad,) = torch.autograd.grad(loss, theta_param)
     return grad.norm().item()
 
 
-def test_generator_gradient_does_not_vanish_with_distance() -> None:
-    """The WGAN claim for δ0 vs δa: the generator's gradient magnitude is the same for every a
-    (a JS-based GAN's vanishes as the supports separate)."""
-    grads = [generator_gradient_at(a) for a in (0.5, 2.0, 8.0)]
-    for g in grads:
-        assert g == pytest.approx(1.0, abs=0.1)
-    assert max(grads) - min(grads) < 0.1
+@pytest.mark.parametrize("a", [0.5, 2.0, 8.0])
+def test_generator_gradient_does_not_vanish_with_distance(a: float) -> None:
+    """The WGAN claim for δ0 vs δa: the generator's gradient is the critic's slope, the same
+    for every a (a JS-based GAN's vanishes as the supports separate). Under a soft penalty of
+    weight w the optimal slope is 1 + a / (2 w) exactly (the convex problem along the
+    segment), so that is what a converged critic must give."""
+    assert generator_gradient_at(a) == pytest.approx(1 + a / (2 * PENALTY_WEIGHT), rel=0.01)
 
 
 @pytest.mark.parametrize("one_sided", [False, True], ids=["gp", "lp"])
 def test_critic_estimates_a_pure_shift(one_sided: bool) -> None:
-    """For Q = P + v, W1(P, Q) = |v|; the trained critic's estimate must land within 10 %,
-    with the two-sided penalty and with the one-sided one (the toy's default)."""
+    """For Q = P + v, W1(P, Q) = |v| and the optimal critic is linear with slope 1, so a critic
+    trained to a stationary point under a soft penalty of weight w estimates
+    |v| (1 + |v| / (2 w)) = 2.5625, with the two-sided penalty and the one-sided one (the
+    toy's default). Measured on paired samples (Q drawn as P + v) so that sampling noise does
+    not enter; 2 % allows for the bias of fitting the critic to finite batches (measured
+    under 0.5 % on three seeds)."""
     v = torch.tensor([1.5, -2.0])  # |v| = 2.5
     base = torch.tensor([[0.0, 0.0], [1.0, 1.0], [-1.0, 1.0]])
 
@@ -176,34 +221,73 @@ def test_critic_estimates_a_pure_shift(one_sided: bool) -> None:
 
     def fake(g): return real(g) + v
 
-    space = EuclideanSpace()
-    # Weight 50: the soft penalty's slope excess W / (2 weight) stays at 2.5 %.
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(50.0, one_sided=one_sided),
+    space, weight = EuclideanSpace(), 50.0
+    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(weight, one_sided=one_sided),
                           space, real, fake, steps=800)
-    g = torch.Generator().manual_seed(5)
+    p = torch.cat([real(torch.Generator().manual_seed(s)) for s in range(16)])
     with torch.no_grad():
-        estimate = (critic(real(g)).mean() - critic(fake(g)).mean()).item()
-    assert estimate == pytest.approx(2.5, rel=0.10)
+        estimate = (critic(p).mean() - critic(p + v).mean()).item()
+    assert estimate == pytest.approx(2.5 * (1 + 2.5 / (2 * weight)), rel=0.02)
 
 
-def test_trainer_critic_step_penalty_matches_the_plain_formula() -> None:
-    """The trainer's critic step (real and fake in one pass, penalty points in another)
-    computes the same penalty as the constraint's plain, unfused formula."""
+def test_trainer_uses_the_constraints_own_penalty() -> None:
+    """One penalty path: a constraint that overrides ``penalty`` (and inherits everything
+    else from GradientPenalty) is what the trainer's critic step adds to the loss."""
     from wgan_core.models import MLPGenerator
 
-    torch.manual_seed(0)
-    gen = MLPGenerator(2, 2, hidden=16)
-    cfg = TrainConfig(steps=1, batch_size=64, device="cpu", ema_decay=0.0)
-    batch = Batch(real=torch.randn(64, 2))
-    torch.manual_seed(1)
-    tr = Trainer(gen, MLPCritic(2, hidden=16), lambda n, g: batch, cfg)
-    state = tr.rng.get_state()
-    stats = tr.critic_step(batch)
-    # Replay on an identical, untrained critic with the same random stream.
-    torch.manual_seed(1)
-    critic = MLPCritic(2, hidden=16)
-    tr.rng.set_state(state)
-    with torch.no_grad():
-        fake = gen(gen.sample_latent(64, tr.rng, "cpu"))
-    penalty = tr.constraint.penalty(critic, batch.real, fake, None, tr.space, tr.rng)
-    assert stats["penalty"] == pytest.approx(penalty.item(), rel=1e-5)
+    class Doubled(GradientPenalty):
+        def penalty(self, *args, **kwargs):
+            return 2.0 * super().penalty(*args, **kwargs)
+
+    def step(constraint) -> float:
+        torch.manual_seed(0)
+        cfg = TrainConfig(steps=1, batch_size=64, device="cpu", ema_decay=0.0)
+        batch = Batch(real=torch.randn(64, 2, generator=torch.Generator().manual_seed(2)))
+        tr = Trainer(MLPGenerator(2, 2, hidden=16), MLPCritic(2, hidden=16),
+                     lambda n, g: batch, cfg, constraint=constraint)
+        return tr.critic_step(batch)["penalty"]
+
+    plain, doubled = step(GradientPenalty(10.0)), step(Doubled(10.0))
+    assert plain > 0
+    assert doubled == pytest.approx(2 * plain, rel=1e-6)
+
+
+class SlopeByGroup(nn.Module):
+    """critic(x) = c_g . x with the slope c_g chosen by the sample's group (coded in x[:, 0])."""
+
+    def forward(self, x, cond=None):
+        slope = torch.where(x[:, 0] > 0, 3.0, 1.5)
+        return slope * x[:, 1]
+
+
+def test_group_penalty_is_the_mean_over_groups_of_each_groups_penalty() -> None:
+    """Six samples of group 0 with slope 1.5 and two of group 1 with slope 3 (hand-made):
+    the global penalty weighs them 6:2, the per-group one averages the two groups' own
+    penalties, (0.5^2 + 2^2) / 2."""
+    space = EuclideanSpace()
+    sign = torch.tensor([-1.0] * 6 + [1.0] * 2)
+    real = torch.stack([sign, torch.zeros(8)], dim=1)
+    fake = torch.stack([sign, torch.ones(8)], dim=1)
+    groups = torch.tensor([0] * 6 + [1] * 2)
+    gp = GradientPenalty(1.0)
+    overall = gp.penalty(SlopeByGroup(), real, fake, None, space, torch.Generator())
+    by_group = gp.penalty(SlopeByGroup(), real, fake, None, space, torch.Generator(),
+                          groups=groups)
+    assert overall.item() == pytest.approx((6 * 0.25 + 2 * 4.0) / 8, rel=1e-5)
+    assert by_group.item() == pytest.approx((0.25 + 4.0) / 2, rel=1e-5)
+
+
+def test_condition_penalty_adds_the_gradient_with_respect_to_the_condition() -> None:
+    """critic(x, c) = x . (1, 0) + 2 c: slope 1 in x (no sample penalty), 2 in c, so the
+    condition term is condition_weight * 2^2."""
+    class Critic(nn.Module):
+        def forward(self, x, cond=None):
+            return x[:, 0] + 2.0 * cond.sum(1)
+
+    space = EuclideanSpace()
+    real, fake, cond = torch.zeros(4, 2), torch.ones(4, 2), torch.zeros(4, 1)
+    plain = GradientPenalty(10.0).penalty(Critic(), real, fake, cond, space)
+    with_cond = GradientPenalty(10.0, condition_weight=0.5).penalty(Critic(), real, fake, cond,
+                                                                      space)
+    assert plain.item() == pytest.approx(0.0, abs=1e-6)
+    assert with_cond.item() == pytest.approx(0.5 * 4.0, rel=1e-5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wgan_cli import registry
+from wgan import registry
 from wgan_cli.main import main
 from wgan_core.config import TrainConfig, field_specs
 

@@ -59,11 +59,29 @@ def test_tiny_nodes_run_moves_p_towards_the_target(wgan, tmp_path: Path) -> None
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["w1_final_ema"] < 0.5 * metrics["w1_initial"]
     assert metrics["check_gap"] < 0.02
-    for name in ("nodes.png", "w1.png", "nodes_log.csv", "node_probabilities.csv"):
+    for name in ("nodes.png", "w1.png", "log.csv", "node_probabilities.csv"):
         assert (run / name).is_file()
     code, out, err = wgan("sample", run, "-n", "20", "-o", tmp_path / "drawn.csv")
     assert code == 0, err
     assert len((tmp_path / "drawn.csv").read_text().splitlines()) == 21
+
+
+def test_resume_with_quiet_toggled_keeps_every_w1_row(wgan, tmp_path: Path) -> None:
+    """The W1 columns ride in log.csv: a resume that drops the progress callback (--quiet)
+    keeps the rows written before it and adds the new ones, each once."""
+    import csv
+
+    run = tmp_path / "nodes"
+    code, _, err = wgan("run", "graphgen", "--mode", "nodes", "--graph", "florentine",
+                        "--steps", "20", "--log-every", "5", "--checkpoint-every", "10",
+                        "--out", run)
+    assert code == 0, err
+    code, _, err = wgan("run", "graphgen", "--resume", run, "--steps", "40", "--quiet")
+    assert code == 0, err
+    with open(run / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["step"]) for r in rows] == [5, 10, 15, 20, 25, 30, 35, 40]
+    assert all(float(r["w1_exact"]) >= 0 and r["w_critic"] for r in rows)
 
 
 def test_disconnected_graph_exits_2_with_one_line(wgan, tmp_path: Path) -> None:

@@ -1,0 +1,242 @@
+"""The run folder's one owner: making it, resolving and writing its config, running a plugin in
+it, writing its metrics, rolling back a failed start, and reading it back.
+
+``execute(plugin, ...)`` is what ``wgan run`` does; the CLI and the Python API (``wgan.run``)
+both call it, so a notebook gets exactly the command line's semantics:
+
+- options resolve as defaults < the run folder's config (``resume``) < ``config_file`` <
+  ``options``; an unknown key or a wrong type is a ConfigError naming it;
+- a new folder must be empty; a resumed one must be a run of the same plugin;
+- ``config.toml`` is written before training; if the run stops before it writes a checkpoint,
+  a resumed run gets its old ``config.toml`` back and a folder this call created is removed;
+- ``metrics.json`` is written when the plugin returns.
+
+Every error a user can act on is a :class:`WganError` (the CLI prints it as one line).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+import tomllib
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+
+from .checkpoint import load_checkpoint
+from .config import build_config, config_to_dict
+from .errors import CheckpointError, ConfigError
+from .files import atomic_file
+from .plugin import Plugin, RunContext, RunResult
+from .trainer import resolve_device
+
+CONFIG_FILE = "config.toml"
+METRICS_FILE = "metrics.json"
+
+
+# ---------------------------------------------------------------------- files
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A flat table of config values from a TOML file; errors name the file."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a TOML file")
+    try:
+        values = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    for key, value in values.items():
+        if isinstance(value, dict):
+            raise ConfigError(f"{path}: key '{key}' is a table; config files are flat key = value")
+    return values
+
+
+def write_toml(path: Path, values: Mapping[str, Any]) -> Path:
+    """Write a flat TOML file atomically."""
+    import tomli_w
+
+    with atomic_file(path) as fh:
+        fh.write(tomli_w.dumps(dict(values)).encode())
+    return path
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON atomically (non-finite floats as null, so any JSON reader accepts it)."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        if isinstance(v, Path):
+            return str(v)
+        if hasattr(v, "item") and callable(v.item):
+            return clean(v.item())
+        return v
+
+    with atomic_file(path) as fh:
+        fh.write((json.dumps(clean(data), indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
+def read_run_config(run_dir: Path) -> tuple[str, dict[str, Any]]:
+    """The plugin name and the flat config values stored in ``RUN_DIR/config.toml``."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"{run_dir}: not a run folder (no {CONFIG_FILE})")
+    values = read_toml(path)
+    name = values.pop("plugin", None)
+    if not isinstance(name, str):
+        raise ConfigError(f"{path}: missing key 'plugin'")
+    return name, values
+
+
+def load_run(run_dir: Path, plugin: Plugin, map_location: str | torch.device = "cpu"
+             ) -> tuple[Any, dict[str, Any]]:
+    """The validated config and the last checkpoint of a finished or interrupted run."""
+    name, values = read_run_config(run_dir)
+    if name != plugin.name:
+        raise ConfigError(f"{run_dir}: run of plugin '{name}', not '{plugin.name}'")
+    config = build_config(plugin.config_class, values, where=str(Path(run_dir) / CONFIG_FILE))
+    ckpt = Path(run_dir) / "checkpoints" / "last.pt"
+    if not ckpt.exists():
+        raise CheckpointError(f"{run_dir}: no checkpoints/last.pt (has the run trained?)")
+    return config, load_checkpoint(ckpt, map_location)
+
+
+# ---------------------------------------------------------------------- folders
+
+def default_run_dir(name: str, root: Path = Path("runs")) -> Path:
+    """``runs/NAME-TIMESTAMP`` (with a counter when that exists already)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = root / f"{name}-{stamp}"
+    i = 1
+    while path.exists():
+        i += 1
+        path = root / f"{name}-{stamp}-{i}"
+    return path
+
+
+def make_run_dir(out: Path | None, name: str) -> tuple[Path, bool]:
+    """A new, empty, writable run folder, and whether this call created it."""
+    run_dir = Path(out) if out is not None else default_run_dir(name)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file; choose a folder")
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigError(f"{run_dir} already exists and is not empty; choose another --out "
+                          f"or continue it with --resume {run_dir}")
+    created = not run_dir.exists()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{run_dir}: cannot write the run folder ({exc.strerror})") from None
+    return run_dir, created
+
+
+def _checkpoint_stamps(run_dir: Path) -> dict[str, tuple[int, int, int]]:
+    """(inode, mtime, size) of each checkpoint: whether a call has advanced the run. The
+    inode because an atomic replace always makes a new one, even within one mtime tick."""
+    stamps = {}
+    for path in (run_dir / "checkpoints").glob("*.pt"):
+        st = path.stat()
+        stamps[path.name] = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return stamps
+
+
+# ---------------------------------------------------------------------- one run
+
+def resolve_config(plugin: Plugin, options: Mapping[str, Any] | None = None,
+                   config_file: Path | None = None, resume: Path | None = None
+                   ) -> tuple[Any, dict[str, Any]]:
+    """The validated config (defaults < stored run config < config_file < options) and the
+    stored values of a resumed run ({} otherwise). ``None`` options are ignored."""
+    values: dict[str, Any] = {}
+    stored: dict[str, Any] = {}
+    if resume is not None:
+        stored_name, stored = read_run_config(resume)
+        if stored_name != plugin.name:
+            raise ConfigError(f"--resume {resume}: that is a '{stored_name}' run, "
+                              f"not '{plugin.name}'")
+        values.update(stored)
+    if config_file is not None:
+        file_values = read_toml(config_file)
+        named = file_values.pop("plugin", plugin.name)
+        if named != plugin.name:
+            raise ConfigError(f"{config_file}: written for plugin '{named}', not '{plugin.name}'")
+        values.update(file_values)
+    values.update({k: v for k, v in (options or {}).items() if v is not None})
+    where = str(config_file) if config_file is not None else "options"
+    return build_config(plugin.config_class, values, where=where), stored
+
+
+def _stderr(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def execute(plugin: Plugin, options: Mapping[str, Any] | None = None, *,
+            out: Path | None = None, config_file: Path | None = None,
+            resume: Path | None = None, progress: bool = True,
+            echo: Callable[[str], None] = _stderr,
+            announce: Callable[[str], None] | None = None) -> RunResult:
+    """Run ``plugin`` in a run folder with the semantics described in the module docstring;
+    the result carries the folder (``run_dir``). ``echo`` takes the plugin's messages and
+    warnings, ``announce`` (default: ``echo``) the lines saying where the run goes and how to
+    continue it. KeyboardInterrupt propagates after the folder is made consistent (the
+    trainer checkpoints on Ctrl-C)."""
+    announce = announce or echo
+    if resume is not None and out is not None:
+        raise ConfigError(f"--out {out} and --resume {resume} both given; a resumed run "
+                          f"continues in its own folder")
+    config, stored = resolve_config(plugin, options, config_file, resume)
+    device = resolve_device(config.device)
+    if resume is not None:
+        run_dir, created = Path(resume), False
+    else:
+        run_dir, created = make_run_dir(out, plugin.name)
+    config_path = run_dir / CONFIG_FILE
+    previous = config_path.read_bytes() if resume is not None else None
+    checkpoints_before = _checkpoint_stamps(run_dir)
+    new_values = config_to_dict(config)
+    write_toml(config_path, {"plugin": plugin.name, **new_values})
+    torch.manual_seed(config.seed)
+    context = RunContext(run_dir=run_dir, device=device, progress=progress, echo=echo)
+    announce(f"wgan {plugin.name}: run folder {run_dir}")
+    try:
+        result = plugin.run(config, context)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            announce(f"interrupted; continue with: wgan run {plugin.name} --resume {run_dir}")
+        if previous is not None and _checkpoint_stamps(run_dir) == checkpoints_before:
+            # A resume that stopped (error, Ctrl-C, anything) before it wrote a checkpoint
+            # keeps the run's own config, so the run stays usable: sample/apply and the next
+            # resume read it.
+            with atomic_file(config_path) as fh:
+                fh.write(previous)
+        if (created and not isinstance(exc, KeyboardInterrupt)
+                and not (run_dir / "checkpoints").exists()):
+            # Nothing was trained: remove the folder this call made, so a failed start leaves
+            # no half-empty run behind (a resumed or trained run is never touched).
+            shutil.rmtree(run_dir, ignore_errors=True)
+        changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in new_values.items()
+                   if k in stored and stored[k] != v]
+        if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
+            raise CheckpointError(f"{exc}; options changed since the run was made: "
+                                  f"{', '.join(changed)}") from None
+        raise
+    write_json(run_dir / METRICS_FILE, result.metrics)
+    result.run_dir = run_dir
+    return result
