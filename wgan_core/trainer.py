@@ -310,7 +310,9 @@ class Trainer:
             if obj is None:
                 raise CheckpointError(f"this trainer has no '{name}' to load weights into")
             try:
-                obj.load_state_dict(state)
+                # A copy: an optimizer's load_state_dict keeps the tensors it is given, and
+                # training would then change the caller's weights (another client's) in place.
+                obj.load_state_dict(copy.deepcopy(dict(state)))
             except (KeyError, RuntimeError, ValueError) as exc:
                 raise mismatch_error(exc) from None
 
