@@ -23,6 +23,7 @@ import torch
 
 from .callbacks import Callback, Progress
 from .config import TrainConfig
+from .groups import GroupedSamples
 
 
 @dataclass
@@ -71,6 +72,11 @@ class ApplyFn(Protocol):
                  overwrite: bool = False) -> list[Path]: ...
 
 
+class AuditFn(Protocol):
+    def __call__(self, run_dir: Path, n: int, seed: int, device: torch.device
+                 ) -> GroupedSamples: ...
+
+
 class LoadGeneratorFn(Protocol):
     def __call__(self, run_dir: Path, config: Any, checkpoint: dict[str, Any]
                  ) -> torch.nn.Module: ...
@@ -94,6 +100,9 @@ class Plugin:
     #: in the data's own units (build the architecture; ``wgan_core.checkpoint.
     #: load_sampling_generator`` loads the weights). Used by ``wgan.load``.
     load_generator: LoadGeneratorFn | None = None
+    #: ``audit(run_dir, n, seed, device) -> GroupedSamples`` for plugins whose samples fall
+    #: into groups (fairness groups, federated clients, mixture modes): ``wgan audit``.
+    audit: AuditFn | None = None
     #: Config overrides that make a run of a few seconds (used by the contract tests).
     smoke_overrides: Mapping[str, Any] = field(default_factory=dict)
 
