@@ -20,7 +20,7 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     try:
         with atomic_file(path) as fh:
             torch.save(state, fh)
-    except RuntimeError as exc:
+    except RuntimeError:
         # torch reports a failed write (typically a full disk) as a RuntimeError from its zip
         # writer whose text means nothing to a user; say where, and how much room is left.
         free = shutil.disk_usage(path.parent).free // 2**20

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import tensors as T
 from .spaces import EuclideanSpace, MetricSpace
 from .tensors import Sample
 
@@ -104,6 +103,53 @@ def prdc(real_features: Tensor | np.ndarray, fake_features: Tensor | np.ndarray,
     return {key: float(v) for key, v in out.items()}
 
 
-def flatten_features(x: Sample) -> Tensor:
-    """Feature rows for PRDC from any sample (tensors flattened and concatenated)."""
-    return T.flatten(x)
+def _rows(x: Tensor | np.ndarray) -> np.ndarray:
+    if isinstance(x, Tensor):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x, dtype=np.float32)
+    return x.reshape(x.shape[0], -1)
+
+
+def prdc_per_sample(real_features: Tensor | np.ndarray, fake_features: Tensor | np.ndarray,
+                    k: int = 5, chunk: int = 2048) -> dict[str, np.ndarray]:
+    """Per-sample k-NN values of Naeem et al. (2020), so that group-wise metrics can split them:
+
+    - ``real_covered`` [n_real]: a generated sample lies inside this real sample's k-NN ball
+      (its mean is ``coverage``);
+    - ``real_recalled`` [n_real]: this real sample lies inside some generated k-NN ball
+      (mean: ``recall``);
+    - ``fake_precise`` [n_fake]: this generated sample lies inside some real k-NN ball
+      (mean: ``precision``);
+    - ``fake_density`` [n_fake]: how many real balls hold it, divided by k (mean: ``density``).
+
+    The ``prdc`` package returns the four aggregates only, so the radii come from scikit-learn's
+    NearestNeighbors (the k-th neighbour besides the point itself, as ``prdc`` counts it) and
+    the real-vs-fake distances are reduced chunk by chunk (never an n_real x n_fake matrix in
+    memory); the strict ``<`` comparisons are ``prdc``'s. Tests check the means against it."""
+    from sklearn.metrics import pairwise_distances
+    from sklearn.neighbors import NearestNeighbors
+
+    r, f = _rows(real_features), _rows(fake_features)
+    if min(len(r), len(f)) <= k:
+        raise ValueError(f"k-NN metrics need more than k={k} samples on each side")
+
+    def radii(x: np.ndarray) -> np.ndarray:
+        # Querying the fitted points themselves returns each point first (distance 0), as in
+        # prdc's k+1 smallest distances of a row of the self-distance matrix.
+        dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
+        return dist[:, -1].astype(np.float32)
+
+    r_radii, f_radii = radii(r), radii(f)
+    nearest_fake = np.full(len(r), np.inf, dtype=np.float32)
+    recalled = np.zeros(len(r), dtype=bool)
+    precise = np.zeros(len(f), dtype=bool)
+    density = np.zeros(len(f), dtype=np.float64)
+    for start in range(0, len(f), chunk):
+        d = pairwise_distances(f[start:start + chunk], r).astype(np.float32)  # [c, n_real]
+        inside_real = d < r_radii[None, :]
+        precise[start:start + chunk] = inside_real.any(axis=1)
+        density[start:start + chunk] = inside_real.sum(axis=1) / k
+        recalled |= (d < f_radii[start:start + chunk, None]).any(axis=0)
+        np.minimum(nearest_fake, d.min(axis=0), out=nearest_fake)
+    return {"real_covered": nearest_fake < r_radii, "real_recalled": recalled,
+            "fake_precise": precise, "fake_density": density}

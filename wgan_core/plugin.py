@@ -92,6 +92,9 @@ class Plugin:
     run: RunFn
     #: ``sample(run_dir, n, output, seed, device)`` for plugins with a latent.
     sample: SampleFn | None = None
+    #: An OUTPUT that ``sample`` accepts, for help texts and the contract tests (a file
+    #: name, or a folder name for plugins that write one file per sample).
+    sample_output: str = "samples.csv"
     #: ``apply(run_dir, input, output, device, overwrite=False)`` for plugins that map an input
     #: to an output. Only the plugin knows every file it will write, so it refuses (DataError)
     #: to replace an existing one unless ``overwrite``, and never writes over an input.

@@ -41,12 +41,6 @@ def cat(xs: list[Sample]) -> Sample:
     return like(xs[0], tuple(torch.cat(p, dim=0) for p in parts))
 
 
-def split(x: Sample, sizes: list[int]) -> list[Sample]:
-    """Split a batch along the batch dimension."""
-    pieces = [torch.split(t, sizes, dim=0) for t in as_tuple(x)]
-    return [like(x, tuple(p[i] for p in pieces)) for i in range(len(sizes))]
-
-
 def index(x: Sample, idx: Tensor) -> Sample:
     """Select samples by index."""
     return apply(lambda t: t[idx], x)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import math
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -319,12 +318,3 @@ def read_target(path: Path, nodes: list[object]) -> np.ndarray:
     if not q.sum() > 0:
         raise DataError(f"{path}: the target has no positive weight")
     return q / q.sum()
-
-
-@dataclass
-class NodeProblem:
-    """A graph, its node order, and the target distribution over its nodes."""
-
-    name: str
-    graph: nx.Graph
-    target: np.ndarray

@@ -157,14 +157,18 @@ def run_graphs(config: GraphGenConfig, context: RunContext) -> RunResult:
     return RunResult(metrics=metrics, artifacts=artifacts)
 
 
-def sample_graphs(config: GraphGenConfig, checkpoint: dict[str, Any], n: int, output: Path,
-                  seed: int, device: torch.device) -> list[Path]:
-    """n new graphs from a trained graphs-mode run, as GraphML + edge lists in a folder."""
+def load_graph_generator(config: GraphGenConfig, checkpoint: dict[str, Any]) -> GraphGenerator:
+    """A trained graphs-mode generator (EMA weights when kept), sized from its checkpoint."""
     state = sampling_state(checkpoint)
     if "size_head.weight" not in state:
         raise CheckpointError("checkpoint has no graph generator (size_head.weight missing)")
-    max_nodes = int(state["size_head.weight"].shape[0])
-    generator, _ = build_graph_models(config, max_nodes)
-    load_sampling_generator(generator, checkpoint).to(device)
+    generator, _ = build_graph_models(config, int(state["size_head.weight"].shape[0]))
+    return load_sampling_generator(generator, checkpoint)
+
+
+def sample_graphs(config: GraphGenConfig, checkpoint: dict[str, Any], n: int, output: Path,
+                  seed: int, device: torch.device) -> list[Path]:
+    """n new graphs from a trained graphs-mode run, as GraphML + edge lists in a folder."""
+    generator = load_graph_generator(config, checkpoint).to(device)
     graphs = generate(generator, n, torch.Generator().manual_seed(seed))
     return write_graphs(graphs, Path(output))

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from wgan_core.callbacks import Callback
-from wgan_core.checkpoint import sampling_state
+from wgan_core.checkpoint import load_sampling_generator, sampling_state
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
 from wgan_core.graph_space import EdgePenalty, GraphSpace, largest_component
@@ -266,17 +266,29 @@ def run_nodes(config: GraphGenConfig, context: RunContext) -> RunResult:
     return RunResult(metrics=metrics, artifacts=artifacts)
 
 
-def sample_nodes(config: GraphGenConfig, checkpoint: dict[str, Any], n: int, output: Path,
-                 seed: int) -> list[Path]:
-    """n nodes drawn from a trained nodes-mode run's distribution, as CSV (one per row)."""
+def run_graph_nodes(config: GraphGenConfig) -> list[Any]:
+    """The nodes of the run's graph, in the order the distribution's columns follow."""
     graph = node_graph(config.graph)
     if config.largest_component:
         graph = largest_component(graph)
-    nodes = list(graph.nodes())
+    return list(graph.nodes())
+
+
+def load_node_generator(config: GraphGenConfig, checkpoint: dict[str, Any],
+                        n_nodes: int | None = None) -> NodeDistribution:
+    """A trained nodes-mode distribution (EMA weights when kept)."""
+    n = n_nodes if n_nodes is not None else len(run_graph_nodes(config))
     logits = sampling_state(checkpoint).get("logits")
-    if logits is None or logits.shape[0] != len(nodes):
+    if logits is None or logits.shape[0] != n:
         raise DataError(f"checkpoint does not match graph '{config.graph}'")
-    p = torch.softmax(logits.float(), 0)
+    return load_sampling_generator(NodeDistribution(n), checkpoint)
+
+
+def sample_nodes(config: GraphGenConfig, checkpoint: dict[str, Any], n: int, output: Path,
+                 seed: int) -> list[Path]:
+    """n nodes drawn from a trained nodes-mode run's distribution, as CSV (one per row)."""
+    nodes = run_graph_nodes(config)
+    p = load_node_generator(config, checkpoint, len(nodes)).probabilities().detach()
     idx = torch.multinomial(p, n, replacement=True,
                             generator=torch.Generator().manual_seed(seed))
     output = Path(output)

@@ -11,8 +11,8 @@ from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
 
 from .config import GraphGenConfig
-from .graphs import run_graphs, sample_graphs
-from .nodes import run_nodes, sample_nodes
+from .graphs import load_graph_generator, run_graphs, sample_graphs
+from .nodes import load_node_generator, run_nodes, sample_nodes
 
 
 def run(config: GraphGenConfig, context: RunContext) -> RunResult:
@@ -34,6 +34,16 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
     return sample_graphs(config, checkpoint, n, output, seed, device)
 
 
+def load_generator(run_dir: Path, config: GraphGenConfig, checkpoint: dict
+                   ) -> torch.nn.Module:
+    """The run's trained generator (for ``wgan.load``): graphs mode, a GraphGenerator whose
+    ``sample(n)`` gives (adjacency, node features); nodes mode, the NodeDistribution whose
+    ``probabilities()`` is the learned distribution over the graph's nodes."""
+    if config.mode == "nodes":
+        return load_node_generator(config, checkpoint)
+    return load_graph_generator(config, checkpoint)
+
+
 PLUGIN = Plugin(
     name="graphgen",
     summary="Graphs under the Wasserstein distance: generate whole graphs (GDSS-protocol MMDs) "
@@ -41,6 +51,8 @@ PLUGIN = Plugin(
     config_class=GraphGenConfig,
     run=run,
     sample=sample,
+    sample_output="samples",
+    load_generator=load_generator,
     smoke_overrides={"steps": 3, "batch_size": 16, "hidden": 16, "critic_hidden": 8,
                      "latent_dim": 4, "eval_draws": 1, "log_every": 1, "checkpoint_every": 2},
 )

@@ -204,6 +204,13 @@ def load_generator(run_dir: Path, device: torch.device) -> tuple[SuperResConfig,
     return config, load_sampling_generator(make_generator(config).to(device), ckpt)
 
 
+def load_trained_generator(run_dir: Path, config: SuperResConfig, checkpoint: dict
+                           ) -> SRGenerator:
+    """The run's adversarial generator (EMA weights), for ``wgan.load``: LR image in [0, 1]
+    ``[B, 3, h, w]`` -> ``[B, 3, h * scale, w * scale]``."""
+    return load_sampling_generator(make_generator(config), checkpoint)
+
+
 def _check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -291,6 +298,7 @@ PLUGIN = Plugin(
     config_class=SuperResConfig,
     run=run,
     apply=apply,
+    load_generator=load_trained_generator,
     smoke_overrides={"steps": 2, "pretrain_steps": 3, "batch_size": 2, "patch_size": 32,
                      "channels": 4, "blocks": 1, "critic_channels": 4, "log_every": 1},
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import torch
 from torch import Tensor
 
 from wgan_core.metrics import critic_w_estimate, mode_coverage, prdc, w1_exact

@@ -157,6 +157,31 @@ def load_trained(run_dir: Path) -> TrainedRun:
     return TrainedRun(config, generator, trained_critic, scale, k_eff)
 
 
+class DataUnits(torch.nn.Module):
+    """A trained toy generator that speaks the data's own units (the networks see data *
+    scale): ``sample(n)`` and ``forward(z)`` return points as the user gave them."""
+
+    def __init__(self, generator: MLPGenerator, scale: float) -> None:
+        super().__init__()
+        self.generator = generator
+        self.scale = scale
+        self.latent_dim = generator.latent_dim
+
+    def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        return self.generator(z, cond) / self.scale
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n raw generated points (DOT refinement is what ``wgan sample`` adds)."""
+        return self.generator.sample(n, generator=generator) / self.scale
+
+
+def load_generator(run_dir: Path, config: ToyConfig, checkpoint: dict) -> DataUnits:
+    """The run's trained generator in data units (for ``wgan.load``)."""
+    trained = load_trained(run_dir)
+    return DataUnits(trained.generator, trained.scale)
+
+
 def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:
     """n new points from a trained run, as CSV (or a scatter PNG when output ends in .png).
 
@@ -186,6 +211,7 @@ PLUGIN = Plugin(
     config_class=ToyConfig,
     run=run,
     sample=sample,
+    load_generator=load_generator,
     smoke_overrides={"steps": 3, "batch_size": 32, "hidden": 16, "n_eval": 200, "log_every": 1,
                      "checkpoint_every": 2},
 )
