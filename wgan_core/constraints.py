@@ -25,15 +25,22 @@ from .spaces import MetricSpace
 from .tensors import Sample
 
 
-def group_mean(values: Tensor, groups: Tensor | None) -> Tensor:
+def group_mean(values: Tensor, groups: Tensor | None, shard: slice | None = None) -> Tensor:
     """The mean of per-sample values, or with ``groups`` the mean over the groups present of
-    each group's mean, so that a small group counts as much as a large one."""
+    each group's mean, so that a small group counts as much as a large one.
+
+    With ``shard``, ``values`` are those of the rows ``shard`` of a batch split over
+    processes (``groups`` covers the whole batch): the result is this process's share, and
+    the shares of all processes average to the whole batch's value."""
     if groups is None:
         return values.mean()
     ids, index = torch.unique(groups, return_inverse=True)
+    counts = values.new_zeros(len(ids)).index_add(0, index, torch.ones_like(index, dtype=values.dtype))
+    if shard is not None:
+        index = index[shard]
     sums = values.new_zeros(len(ids)).index_add(0, index, values)
-    counts = values.new_zeros(len(ids)).index_add(0, index, torch.ones_like(values))
-    return (sums / counts).mean()
+    share = len(groups) / len(values) if shard is not None else 1.0
+    return share * (sums / counts).mean()
 
 
 class Constraint:
@@ -50,11 +57,13 @@ class Constraint:
 
     def penalty(self, critic: nn.Module, real: Sample, fake: Sample, cond: Tensor | None,
                 space: MetricSpace, generator: torch.Generator | None = None,
-                groups: Tensor | None = None) -> Tensor:
+                groups: Tensor | None = None, shard: slice | None = None) -> Tensor:
         """The term added to the critic loss (zero for a constraint without a penalty).
 
         ``groups`` holds one integer group per sample of ``real`` (and of the paired
-        ``fake``), or None."""
+        ``fake``), or None. ``shard``: the batch is split over processes and this one scores
+        only those rows; the penalty's random points are still drawn for the whole batch,
+        so that every process draws what one process would (see ``wgan_core.distributed``)."""
         return torch.zeros((), device=T.as_tuple(real)[0].device)
 
     def probe_points(self, real: Sample, fake: Sample, space: MetricSpace,
@@ -148,8 +157,12 @@ class GradientPenalty(Constraint):
 
     def penalty(self, critic: nn.Module, real: Sample, fake: Sample, cond: Tensor | None,
                 space: MetricSpace, generator: torch.Generator | None = None,
-                groups: Tensor | None = None) -> Tensor:
-        pts = T.requires_grad(self.points(real, fake, space, generator))
+                groups: Tensor | None = None, shard: slice | None = None) -> Tensor:
+        pts = self.points(real, fake, space, generator)
+        if shard is not None:
+            pts = T.apply(lambda t: t[shard], pts)
+            cond = None if cond is None else cond[shard]
+        pts = T.requires_grad(pts)
         inputs = [t for t in T.as_tuple(pts) if t.requires_grad]
         with_cond = self.condition_weight > 0 and cond is not None and cond.is_floating_point()
         if with_cond:
@@ -160,10 +173,10 @@ class GradientPenalty(Constraint):
         grads = torch.autograd.grad(scores.sum(), inputs, create_graph=True)
         n_sample = len(grads) - 1 if with_cond else len(grads)
         total = self.weight * group_mean(
-            self.terms(T.per_sample_norm(tuple(grads[:n_sample])), space), groups)
+            self.terms(T.per_sample_norm(tuple(grads[:n_sample])), space), groups, shard)
         if with_cond:
             total = total + self.condition_weight * group_mean(
-                T.per_sample_norm((grads[-1],)).pow(2), groups)
+                T.per_sample_norm((grads[-1],)).pow(2), groups, shard)
         return total
 
     def __repr__(self) -> str:

@@ -41,18 +41,29 @@ class Batch:
             None if self.group is None else self.group.to(device),
         )
 
+    def shard(self, rows: slice) -> "Batch":
+        """The rows of the batch one process trains on (every part sliced alike)."""
+        def part(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t[rows]
+
+        return Batch(T.apply(lambda t: t[rows], self.real), part(self.gen_input),
+                     part(self.cond), part(self.weight), part(self.group))
+
 
 #: A data source: ``source(batch_size, generator) -> Batch``. It must draw all randomness from
 #: the torch.Generator it is given, so that a resumed run sees the same batches.
 DataSource = Callable[[int, torch.Generator], Batch]
 
 
-def weighted_mean(values: Tensor, weight: Tensor | None = None) -> Tensor:
-    """E_w[v] = sum(w v) / sum(w); the plain mean when weight is None."""
+def weighted_mean(values: Tensor, weight: Tensor | None = None,
+                  total_weight: Tensor | float | None = None) -> Tensor:
+    """E_w[v] = sum(w v) / sum(w); the plain mean when weight is None. ``total_weight``
+    replaces sum(w) in the denominator (a process's share of a batch split over processes
+    divides by the whole batch's weight, so that the shares add up to the batch's E_w)."""
     if weight is None:
         return values.mean()
     weight = weight.to(values.dtype)
-    return (weight * values).sum() / weight.sum()
+    return (weight * values).sum() / (weight.sum() if total_weight is None else total_weight)
 
 
 class TensorSource:

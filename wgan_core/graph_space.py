@@ -194,7 +194,8 @@ class EdgePenalty(Constraint):
 
     def penalty(self, critic: nn.Module, real: Sample, fake: Sample, cond: Tensor | None,
                 space: MetricSpace, generator: torch.Generator | None = None,
-                groups: Tensor | None = None) -> Tensor:
+                groups: Tensor | None = None, shard: slice | None = None) -> Tensor:
+        # Not a per-sample penalty: every edge, whatever the batch (or its shard) holds.
         if not isinstance(space, GraphSpace):
             raise TypeError(f"EdgePenalty needs a GraphSpace, got {space!r}")
         excess = space.edge_slopes(space.node_values(critic, cond)) / space.target_slope - 1.0

@@ -23,6 +23,7 @@ import torch
 
 from .callbacks import Callback, Progress
 from .config import TrainConfig
+from .distributed import Strategy
 from .groups import GroupedSamples
 
 
@@ -37,6 +38,14 @@ class RunContext:
     #: Where messages go (stderr by default).
     echo: Callable[[str], None] = field(default=lambda msg: print(msg, file=sys.stderr,
                                                                  flush=True))
+    #: One process, or this process's rank under torchrun: pass it to every Trainer.
+    strategy: Strategy = field(default_factory=Strategy)
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process writes the run folder (always, without torchrun). After
+        training, the other ranks return at once: evaluation runs once, on rank 0."""
+        return self.strategy.is_main
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -56,6 +65,8 @@ class RunResult:
     artifacts: list[Path] = field(default_factory=list)
     #: The run folder (set by ``wgan_core.runs.execute``).
     run_dir: Path | None = None
+    #: The process's rank under torchrun (0 in one process; only rank 0's metrics count).
+    rank: int = 0
 
 
 class RunFn(Protocol):

@@ -28,7 +28,8 @@ import torch
 
 from .checkpoint import load_checkpoint
 from .config import build_config, config_to_dict
-from .errors import CheckpointError, ConfigError
+from .distributed import Strategy, strategy_from_environment
+from .errors import CheckpointError, ConfigError, WganError
 from .files import atomic_file
 from .plugin import Plugin, RunContext, RunResult
 from .trainer import resolve_device
@@ -191,52 +192,113 @@ def execute(plugin: Plugin, options: Mapping[str, Any] | None = None, *,
             out: Path | None = None, config_file: Path | None = None,
             resume: Path | None = None, progress: bool = True,
             echo: Callable[[str], None] = _stderr,
-            announce: Callable[[str], None] | None = None) -> RunResult:
+            announce: Callable[[str], None] | None = None,
+            strategy: Strategy | None = None) -> RunResult:
     """Run ``plugin`` in a run folder with the semantics described in the module docstring;
     the result carries the folder (``run_dir``). ``echo`` takes the plugin's messages and
     warnings, ``announce`` (default: ``echo``) the lines saying where the run goes and how to
     continue it. KeyboardInterrupt propagates after the folder is made consistent (the
-    trainer checkpoints on Ctrl-C)."""
+    trainer checkpoints on Ctrl-C).
+
+    Under torchrun (``strategy``, default: from torchrun's environment) rank 0 alone resolves
+    the config, makes the folder and writes config.toml and metrics.json; it hands the
+    config and the folder to the other ranks, which train their shards and write nothing."""
     announce = announce or echo
+    strategy = strategy if strategy is not None else strategy_from_environment(
+        _device_option(plugin, options, config_file, resume))
+    prepared: tuple[str | None, dict[str, Any], Path | None] = (None, {}, None)
+    if strategy.is_main:
+        try:
+            prepared = (None, *_prepare(plugin, options, out, config_file, resume))
+        except WganError as exc:
+            prepared = (str(exc), {}, None)
+    error, values, run_dir_ = strategy.broadcast_object(prepared)
+    if error is not None:
+        raise ConfigError(error)
+    assert run_dir_ is not None
+    run_dir = Path(run_dir_)
+    config = build_config(plugin.config_class, values["config"], where=str(run_dir / CONFIG_FILE))
+    torch.manual_seed(config.seed)
+    main = strategy.is_main
+    context = RunContext(run_dir=run_dir, device=strategy.device(config.device),
+                         progress=progress and main, echo=echo, strategy=strategy)
+    if main:
+        announce(f"wgan {plugin.name}: run folder {run_dir}")
+    try:
+        result = plugin.run(config, context)
+    except BaseException as exc:
+        if main:
+            _roll_back(exc, plugin, run_dir, values, announce)
+        raise
+    if main:
+        write_json(run_dir / METRICS_FILE, result.metrics)
+    strategy.barrier()  # the folder is complete before any rank returns
+    result.run_dir = run_dir
+    result.rank = strategy.rank
+    return result
+
+
+def _device_option(plugin: Plugin, options: Mapping[str, Any] | None,
+                   config_file: Path | None, resume: Path | None) -> str:
+    """The device the run asks for, read before the strategy exists (it picks CUDA/NCCL or
+    CPU/gloo); a bad value is reported later, by rank 0's full validation."""
+    def stored() -> list[Mapping[str, Any]]:
+        try:
+            return [read_toml(config_file) if config_file else {},
+                    read_run_config(resume)[1] if resume else {}]
+        except WganError:
+            return []
+
+    for source in [options or {}, *stored()]:
+        value = source.get("device")
+        if isinstance(value, str):
+            return value
+    return getattr(plugin.config_class, "device", "auto")
+
+
+def _prepare(plugin: Plugin, options: Mapping[str, Any] | None, out: Path | None,
+             config_file: Path | None, resume: Path | None) -> tuple[dict[str, Any], Path]:
+    """Rank 0's part: resolve the config, make (or reopen) the folder, write config.toml.
+    Returns what the other ranks and the roll-back need, and the folder."""
     if resume is not None and out is not None:
         raise ConfigError(f"--out {out} and --resume {resume} both given; a resumed run "
                           f"continues in its own folder")
     config, stored = resolve_config(plugin, options, config_file, resume)
-    device = resolve_device(config.device)
+    resolve_device(config.device)  # 'cuda' without CUDA: one clear line, before any folder
     if resume is not None:
         run_dir, created = Path(resume), False
     else:
         run_dir, created = make_run_dir(out, plugin.name)
     config_path = run_dir / CONFIG_FILE
-    previous = config_path.read_bytes() if resume is not None else None
-    checkpoints_before = _checkpoint_stamps(run_dir)
     new_values = config_to_dict(config)
+    values = {"config": new_values, "stored": stored, "created": created,
+              "previous": config_path.read_bytes() if resume is not None else None,
+              "checkpoints": _checkpoint_stamps(run_dir)}
     write_toml(config_path, {"plugin": plugin.name, **new_values})
-    torch.manual_seed(config.seed)
-    context = RunContext(run_dir=run_dir, device=device, progress=progress, echo=echo)
-    announce(f"wgan {plugin.name}: run folder {run_dir}")
-    try:
-        result = plugin.run(config, context)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            announce(f"interrupted; continue with: wgan run {plugin.name} --resume {run_dir}")
-        if previous is not None and _checkpoint_stamps(run_dir) == checkpoints_before:
-            # A resume that stopped (error, Ctrl-C, anything) before it wrote a checkpoint
-            # keeps the run's own config, so the run stays usable: sample/apply and the next
-            # resume read it.
-            with atomic_file(config_path) as fh:
-                fh.write(previous)
-        if (created and not isinstance(exc, KeyboardInterrupt)
-                and not (run_dir / "checkpoints").exists()):
-            # Nothing was trained: remove the folder this call made, so a failed start leaves
-            # no half-empty run behind (a resumed or trained run is never touched).
-            shutil.rmtree(run_dir, ignore_errors=True)
-        changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in new_values.items()
-                   if k in stored and stored[k] != v]
-        if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
-            raise CheckpointError(f"{exc}; options changed since the run was made: "
-                                  f"{', '.join(changed)}") from None
-        raise
-    write_json(run_dir / METRICS_FILE, result.metrics)
-    result.run_dir = run_dir
-    return result
+    return values, run_dir
+
+
+def _roll_back(exc: BaseException, plugin: Plugin, run_dir: Path, values: dict[str, Any],
+               announce: Callable[[str], None]) -> None:
+    """Leave the folder consistent after a run that stopped; re-raise a checkpoint mismatch
+    with the options that changed."""
+    if isinstance(exc, KeyboardInterrupt):
+        announce(f"interrupted; continue with: wgan run {plugin.name} --resume {run_dir}")
+    previous = values["previous"]
+    if previous is not None and _checkpoint_stamps(run_dir) == values["checkpoints"]:
+        # A resume that stopped (error, Ctrl-C, anything) before it wrote a checkpoint keeps
+        # the run's own config, so the run stays usable: sample/apply and the next resume
+        # read it.
+        with atomic_file(run_dir / CONFIG_FILE) as fh:
+            fh.write(previous)
+    if (values["created"] and not isinstance(exc, KeyboardInterrupt)
+            and not (run_dir / "checkpoints").exists()):
+        # Nothing was trained: remove the folder this call made, so a failed start leaves no
+        # half-empty run behind (a resumed or trained run is never touched).
+        shutil.rmtree(run_dir, ignore_errors=True)
+    stored = values["stored"]
+    changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in values["config"].items()
+               if k in stored and stored[k] != v]
+    if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
+        raise CheckpointError(f"{exc}; options changed since the run was made: "
+                              f"{', '.join(changed)}") from None

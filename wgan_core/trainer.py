@@ -25,6 +25,7 @@ from .checkpoint import load_checkpoint, mismatch_error, save_checkpoint
 from .config import TrainConfig
 from .constraints import Constraint, constraint_from_config
 from .data import Batch, DataSource, weighted_mean
+from .distributed import Strategy
 from .errors import CheckpointError, NonFiniteLossError
 from .models import Generator, frozen
 from .spaces import MetricSpace
@@ -72,11 +73,16 @@ class Trainer:
         checkpoint_name: str = "last.pt",
         log_name: str = "log.csv",
         device: torch.device | str | None = None,
+        strategy: Strategy | None = None,
     ) -> None:
         from .spaces import EuclideanSpace
 
         self.config = config
-        self.device = torch.device(device) if device is not None else resolve_device(config.device)
+        #: One process, or several under torchrun (``wgan_core.distributed``).
+        self.strategy = strategy if strategy is not None else Strategy()
+        self.device = (torch.device(device) if device is not None
+                       else self.strategy.device(config.device))
+        self.strategy.shard(config.batch_size)  # a batch that does not divide: one clear error
         self.space = space if space is not None else EuclideanSpace()
         self.constraint = (constraint if constraint is not None
                            else constraint_from_config(config))
@@ -155,52 +161,85 @@ class Trainer:
         return self.ema if self.ema is not None else self.generator
 
     # ------------------------------------------------------------------ steps
-    def _fake(self, batch: Batch) -> Sample:
+    def _split(self, batch: Batch) -> tuple[Batch, Tensor | None, slice | None]:
+        """This process's rows of a (global) batch and their generator input; the shard is
+        None in one process. Latents are drawn for the whole batch, so that every process
+        continues the same random stream one process would."""
+        n = T.batch_size(batch.real)
         z = batch.gen_input
-        if z is None:
-            z = self.generator.sample_latent(T.batch_size(batch.real), self.rng, self.device)
-        return self.generator(z, batch.cond)
+        if z is None and self.generator.latent_dim is not None:
+            z = self.generator.sample_latent(n, self.rng, self.device)
+        if self.strategy.world_size == 1:
+            return batch, z, None
+        rows = self.strategy.shard(n)
+        return batch.shard(rows), None if z is None else z[rows], rows
 
     def critic_step(self, batch: Batch) -> dict[str, float]:
         """One critic update on a batch; returns its losses."""
         assert self.critic is not None and self.opt_c is not None
-        n = T.batch_size(batch.real)
+        local, z, rows = self._split(batch)
+        n = T.batch_size(local.real)
         with torch.no_grad():
-            fake = self._fake(batch)
-        real, cond = batch.real, batch.cond
+            fake = self.generator(z, local.cond)
+        real, cond = local.real, local.cond
         # Real and fake share one pass (the critic has no batch statistics); the penalty is
         # the constraint's own business, one path for every constraint (see constraints.py).
         scores = self.critic(T.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
         s_real, s_fake = torch.split(scores, [n, n])
-        penalty = self.constraint.penalty(self.critic, real, fake, cond, self.space, self.rng,
-                                          groups=batch.group)
+        if rows is None:
+            penalty = self.constraint.penalty(self.critic, real, fake, cond, self.space,
+                                              self.rng, groups=batch.group)
+            total_weight = None
+        else:
+            # The penalty draws its points for the whole batch (other rows' fakes are never
+            # scored, zeros stand in for them) and scores this process's rows.
+            whole_fake = T.apply(torch.zeros_like, batch.real)
+            for part, mine in zip(T.as_tuple(whole_fake), T.as_tuple(fake)):
+                part[rows] = mine
+            penalty = self.constraint.penalty(self.critic, batch.real, whole_fake, batch.cond,
+                                              self.space, self.rng, groups=batch.group,
+                                              shard=rows)
+            total_weight = (None if batch.weight is None
+                            else batch.weight.sum() / self.strategy.world_size)
         self._last_pair = (T.detach(real), T.detach(fake))
         self._last_cond = cond
-        w_estimate = weighted_mean(s_real, batch.weight) - s_fake.mean()
+        w_estimate = weighted_mean(s_real, local.weight, total_weight) - s_fake.mean()
         loss = -w_estimate + penalty
         self.opt_c.zero_grad(set_to_none=True)
         loss.backward()
+        self.strategy.all_reduce_gradients(self.critic.parameters())
         self.opt_c.step()
         self.constraint.after_step(self.critic)
-        return {"critic_loss": loss.item(), "w_estimate": w_estimate.item(),
-                "penalty": float(penalty.item())}
+        return self._reduced({"critic_loss": loss, "w_estimate": w_estimate,
+                              "penalty": penalty})
 
     def generator_step(self, batch: Batch) -> dict[str, float]:
         """One generator update on a batch; returns its losses."""
-        fake = self._fake(batch)
+        local, z, _ = self._split(batch)
+        fake = self.generator(z, local.cond)
         loss = torch.zeros((), device=self.device)
         if self.critic is not None and self.adversarial_weight != 0:
             with frozen(self.critic):
-                adv = -self.critic(fake, batch.cond).mean()
+                adv = -self.critic(fake, local.cond).mean()
             loss = loss + self.adversarial_weight * adv
         extra = torch.zeros((), device=self.device)
         if self.extra_loss is not None:
-            extra = self.extra_loss(fake, batch)
+            extra = self.extra_loss(fake, local)
             loss = loss + extra
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
+        self.strategy.all_reduce_gradients(self.generator.parameters())
         self.opt_g.step()
-        return {"generator_loss": loss.item(), "extra_loss": float(extra.item())}
+        return self._reduced({"generator_loss": loss, "extra_loss": extra})
+
+    def _reduced(self, stats: dict[str, Tensor]) -> dict[str, float]:
+        """Losses as floats, averaged over processes (so that every process logs the whole
+        batch's values and the NaN guard stops every process at the same step)."""
+        if self.strategy.world_size == 1:
+            return {k: float(v.item()) for k, v in stats.items()}
+        values = self.strategy.all_reduce_mean(torch.stack([v.detach().float().reshape(())
+                                                            for v in stats.values()]))
+        return dict(zip(stats, values.tolist()))
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -227,10 +266,18 @@ class Trainer:
     def fit(self, resume: bool = True) -> "Trainer":
         """Train until ``config.steps`` generator steps. With ``resume`` (the default) it first
         continues from the run's checkpoint if one exists (``resumed_from`` is then its step)."""
-        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
-            self.load(self.checkpoint_path)
-            self.resumed_from = self.step
-        self._truncate_log()
+        if resume and self.checkpoint_path is not None:
+            state = None
+            if self.strategy.is_main and self.checkpoint_path.exists():
+                state = load_checkpoint(self.checkpoint_path, map_location="cpu")
+            # Rank 0 reads the run folder and hands the state to every process (the other
+            # machines of a multi-node run need not see the folder).
+            state = self.strategy.broadcast_object(state)
+            if state is not None:
+                self.load_state_dict(state)
+                self.resumed_from = self.step
+        if self.strategy.is_main:
+            self._truncate_log()
         for cb in self.callbacks:
             cb.on_fit_start(self)
         self._run_until(self.config.steps, checkpoints=True)
@@ -363,7 +410,7 @@ class Trainer:
         for cb in self.callbacks:
             row.update(cb.log_values(self))
         self._window = self._empty_window()
-        if self.log_path is not None:
+        if self.log_path is not None and self.strategy.is_main:
             new = not self.log_path.exists()
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log_path, "a", newline="") as fh:
@@ -451,8 +498,8 @@ class Trainer:
     def save(self, path: str | Path | None = None) -> Path | None:
         """Write a checkpoint atomically (to ``checkpoints/last.pt`` by default)."""
         path = Path(path) if path is not None else self.checkpoint_path
-        if path is None:
-            return None
+        if path is None or not self.strategy.is_main:
+            return None  # rank 0 alone writes; every rank holds the same weights
         save_checkpoint(self.state_dict(), path)
         for cb in self.callbacks:
             cb.on_checkpoint(self, path)

@@ -128,10 +128,13 @@ def run_graphs(config: GraphGenConfig, context: RunContext) -> RunResult:
     torch.manual_seed(config.seed)
     generator, critic = build_graph_models(config, max_nodes)
     trainer = Trainer(generator, critic, source, config, run_dir=context.run_dir,
-                      callbacks=context.callbacks("graphgen"), device=context.device)
+                      callbacks=context.callbacks("graphgen"), device=context.device,
+                      strategy=context.strategy)
     started = time.perf_counter()
     trainer.fit()
     train_seconds = time.perf_counter() - started
+    if not context.is_main:
+        return RunResult(metrics={})
 
     started = time.perf_counter()
     rng = torch.Generator().manual_seed(config.seed + 1)

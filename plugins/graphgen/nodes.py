@@ -23,7 +23,7 @@ from torch import Tensor
 from wgan_core.callbacks import Callback
 from wgan_core.checkpoint import load_sampling_generator, sampling_state
 from wgan_core.data import Batch
-from wgan_core.errors import DataError
+from wgan_core.errors import ConfigError, DataError
 from wgan_core.graph_space import EdgePenalty, GraphSpace, largest_component
 from wgan_core.plots import pyplot, read_log, save_figure
 from wgan_core.plugin import RunContext, RunResult
@@ -215,6 +215,9 @@ def plot_w1(rows: list[dict[str, float]], path: Path, title: str) -> Path | None
 
 def run_nodes(config: GraphGenConfig, context: RunContext) -> RunResult:
     """Fit a distribution over one graph's nodes to the target; log critic vs exact W1."""
+    if context.strategy.world_size > 1:
+        raise ConfigError("nodes mode trains on the whole distribution in every step, so "
+                          "there is no batch to split; run it in one process, not torchrun")
     graph, space, target = load_node_problem(config)
     q = torch.as_tensor(target, dtype=torch.float32)
     uniform = np.full(space.n, 1.0 / space.n)

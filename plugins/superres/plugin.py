@@ -72,14 +72,14 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
         pre = Trainer(generator, None, source, phase1,
                       run_dir=run_dir, extra_loss=l1_loss, callbacks=context.callbacks("pretrain"),
                       checkpoint_name="pretrain.pt", log_name="log_pretrain.csv",
-                      device=context.device).fit()
+                      device=context.device, strategy=context.strategy).fit()
         l1_model = copy.deepcopy(pre.sampling_generator).eval()
         # Whenever the L1 phase trained in this call (a fresh run, or a resume with a larger
         # --pretrain-steps) an adversarial checkpoint is stale: it was fine-tuned from older L1
         # weights. It is moved aside, not deleted, and the adversarial phase starts afresh;
         # moving it (rather than a flag) also covers a restart that fails before its first save.
         stale = run_dir / "checkpoints" / "last.pt"
-        if pre.step > (pre.resumed_from or 0) and stale.exists():
+        if context.is_main and pre.step > (pre.resumed_from or 0) and stale.exists():
             kept = stale.replace(stale.with_name("adversarial_stale.pt"))
             context.echo(f"superres: the L1 phase moved on; the adversarial phase starts again "
                          f"(its old checkpoint kept as {kept})")
@@ -102,8 +102,10 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
     started = time.perf_counter()
     adv = Trainer(generator, critic, source, replace(config, seed=config.seed + 1),
                   run_dir=run_dir, extra_loss=l1_loss, adversarial_weight=config.adv_weight,
-                  callbacks=callbacks, device=context.device).fit()
+                  callbacks=callbacks, device=context.device, strategy=context.strategy).fit()
     seconds_adversarial = time.perf_counter() - started
+    if not context.is_main:
+        return RunResult(metrics={})
     sr_model = adv.sampling_generator.eval()
 
     metrics, artifacts = evaluate(test, l1_model, sr_model, config, run_dir)

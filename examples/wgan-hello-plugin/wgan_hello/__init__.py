@@ -36,8 +36,10 @@ def run(config: HelloConfig, context: RunContext) -> RunResult:
 
     trainer = Trainer(MLPGenerator(1, 1, hidden=64), MLPCritic(1, hidden=64), data, config,
                       run_dir=context.run_dir, callbacks=context.callbacks("hello"),
-                      device=context.device)
+                      device=context.device, strategy=context.strategy)
     trainer.fit()
+    if not context.is_main:  # under torchrun: rank 0 alone evaluates and writes
+        return RunResult(metrics={})
     rng = torch.Generator().manual_seed(config.seed + 1)
     fake = trainer.sampling_generator.sample(1000, generator=rng).cpu()
     real = sample_mixture(1000, config.separation, rng)
