@@ -78,6 +78,8 @@ def execute_run(plugin: Plugin, cli_values: dict[str, Any], out: Path | None,
     except KeyboardInterrupt:
         sys.exit(130)  # the run folder's owner has said how to continue
     assert result.run_dir is not None
+    if result.rank != 0:
+        return result.run_dir  # under torchrun rank 0 alone reports
     click.echo(f"wgan {plugin.name}: done, results in {result.run_dir}")
     for line in _summary_lines(result.metrics):
         click.echo(line)
@@ -186,6 +188,49 @@ def apply_command(run_dir: Path, input: Path, output: Path, device: str, force: 
         paths = api.apply(run_dir, input, output, device, force)
     for p in paths:
         click.echo(str(p))
+
+
+@cli.command("audit")
+@click.argument("run_dir", type=click.Path(path_type=Path), required=False)
+@click.option("-n", "n", type=int, default=10000, show_default=True,
+              help="Generated samples to audit (RUN_DIR).")
+@click.option("--samples", type=click.Path(path_type=Path), default=None,
+              help="CSV of generated samples from any generator (with --reference).")
+@click.option("--reference", type=click.Path(path_type=Path), default=None,
+              help="CSV of real samples with the same columns.")
+@click.option("--group-column", default=None, help="The group column of both CSV files.")
+@click.option("--min-coverage", type=float, default=None,
+              help="Fail when a group's coverage is below this [default: 0.5].")
+@click.option("--max-discrepancy", type=float, default=None,
+              help="Fail when the fairness discrepancy is above this [default: 0.1].")
+@click.option("--target-proportions", default=None,
+              help="Target group shares, 'name=0.3,other=0.7' [default: the run's, or uniform].")
+@click.option("-k", "k", type=int, default=5, show_default=True, help="k of the k-NN metrics.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for audit.json and audit.png [default: RUN_DIR or the samples' folder].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+              show_default=True)
+def audit_command(run_dir: Path | None, n: int, samples: Path | None, reference: Path | None,
+                  group_column: str | None, min_coverage: float | None,
+                  max_discrepancy: float | None, target_proportions: str | None, k: int,
+                  out: Path | None, seed: int, device: str) -> None:
+    """Audit generated samples group by group (a run's, or any generator's CSV). Exit code 0
+    when every threshold holds, 1 when a group is under-served, 2 for bad input."""
+    from wgan_core.groups import format_report
+
+    with user_errors():
+        result = api.audit(run_dir, samples=samples, reference=reference,
+                           group_column=group_column, n=n, seed=seed, k=k,
+                           min_coverage=min_coverage, max_discrepancy=max_discrepancy,
+                           target_proportions=target_proportions, out=out, device=device)
+    click.echo(format_report(result.report))
+    for line in result.failures:
+        click.echo(f"under-served: {line}")
+    click.echo(f"audit {'passed' if result.passed else 'FAILED'}; wrote "
+               + ", ".join(str(p) for p in result.paths))
+    if not result.passed:
+        sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

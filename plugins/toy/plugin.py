@@ -12,7 +12,8 @@ import torch
 
 from wgan_core.checkpoint import load_critic, load_sampling_generator
 from wgan_core.constraints import constraint_from_config
-from wgan_core.errors import CheckpointError, DataError
+from wgan_core.errors import CheckpointError, ConfigError, DataError
+from wgan_core.groups import GroupedSamples
 from wgan_core.plots import plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
@@ -73,16 +74,19 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
     """Train, evaluate, write pictures; returns the metrics for metrics.json."""
     data = load_data(config)
     scale = data_scale(data, config.normalize)
-    write_sampling_info(context.run_dir, scale, data.dim)
+    if context.is_main:
+        write_sampling_info(context.run_dir, scale, data.dim)
     space = EuclideanSpace(scale=scale)
     torch.manual_seed(config.seed)
     generator, critic = build_models(config, data.dim)
     trainer = Trainer(generator, critic, ScaledSource(data, scale), config, space=space,
                       run_dir=context.run_dir, callbacks=context.callbacks("toy"),
-                      device=context.device)
+                      device=context.device, strategy=context.strategy)
     started = time.perf_counter()
     trainer.fit()
     wall = time.perf_counter() - started
+    if not context.is_main:
+        return RunResult(metrics={})
 
     rng = torch.Generator().manual_seed(config.seed + 1)
     sampler = trainer.sampling_generator.eval()
@@ -205,6 +209,26 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
     return [write_points(points, output)]
 
 
+def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamples:
+    """``wgan audit``: the mixture's modes as groups, a generated point's group its nearest
+    mode (samples refined with DOT when the run refined its own, as ``sample`` does)."""
+    trained = load_trained(run_dir)
+    data = load_data(trained.config)
+    if data.modes is None:
+        raise ConfigError(f"{run_dir}: a toy run on {data.name} has no modes to audit")
+    with torch.no_grad():
+        points = trained.generator.to(device).sample(
+            n, generator=torch.Generator().manual_seed(seed))
+    if trained.config.dot_steps > 0 and trained.k_eff is not None and trained.critic is not None:
+        points = refine(trained.config, trained.critic.to(device), points, trained.k_eff)
+    fake = points.cpu() / trained.scale
+    real, labels = data.sample_labelled(n, torch.Generator().manual_seed(seed + 1))
+    modes = torch.arange(len(data.modes))
+    return GroupedSamples(real, labels, fake, data.nearest_mode(fake),
+                          [f"mode {i}" for i in range(len(data.modes))], "nearest mode",
+                          modes=data.modes, mode_groups=modes, mode_std=data.std)
+
+
 PLUGIN = Plugin(
     name="toy",
     summary="2-D mixtures (ring8, grid25, swiss roll): mode coverage, exact W1, critic contours.",
@@ -212,6 +236,7 @@ PLUGIN = Plugin(
     run=run,
     sample=sample,
     load_generator=load_generator,
+    audit=audit,
     smoke_overrides={"steps": 3, "batch_size": 32, "hidden": 16, "n_eval": 200, "log_every": 1,
                      "checkpoint_every": 2},
 )

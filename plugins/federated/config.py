@@ -1,0 +1,95 @@
+"""Configuration of the federated plugin (also the keys of the Flower App's run config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from wgan_core.config import ConfigError, ConstraintName, TrainConfig, option
+
+Algorithm = Literal["fedgan", "private-critics"]
+Weighting = Literal["samples", "uniform", "sqrt"]
+Aggregator = Literal["mean", "median", "trimmed-mean", "krum"]
+
+
+@dataclass
+class FederatedConfig(TrainConfig):
+    """Federated WGAN training on Flower: clients, rounds, aggregation, faults."""
+
+    # A client trains rounds x local_steps generator steps in all; ``steps`` is not used.
+    steps: int = option(2000, "Not used by this plugin: a client trains rounds x local-steps "
+                              "generator steps.")
+    batch_size: int = option(128, "Samples per batch (each client).")
+    constraint: ConstraintName = option(
+        "lp", "Lipschitz constraint: one-sided penalty (WGAN-LP, the default, as in the toy), "
+        "gradient penalty, spectral norm, weight clipping or none.")
+    lr_g: float = option(1e-3, "Generator learning rate (decayed linearly over the rounds).")
+    lr_c: float = option(1e-3, "Critic learning rate (decayed linearly over the rounds).")
+    lr_schedule: Literal["constant", "linear"] = option(
+        "linear", "linear: each round's learning rate is lr x (1 - (round-1)/rounds); "
+                  "constant: no decay.")
+    ema_decay: float = option(0.0, "Not used by this plugin (the global generator is the "
+                                   "aggregate of the clients' generators).")
+
+    clients: int = option(10, "Number of clients (Flower SuperNodes).")
+    rounds: int = option(40, "Federated rounds.")
+    local_steps: int = option(10, "K: generator steps each client trains per round "
+                                  "(FedGAN's synchronisation interval).")
+    partition: Literal["modes", "dirichlet", "iid"] = option(
+        "modes", "How the data is split: modes (one majority client on a few modes, the others "
+                 "on the rest; README), dirichlet (over mode labels, --alpha) or iid.")
+    alpha: float = option(0.5, "Dirichlet concentration for --partition dirichlet.")
+    majority_share: float = option(0.8, "Share of all samples held by the majority client "
+                                        "(--partition modes).")
+    samples: int = option(5000, "Points drawn from a built-in mixture before the split.")
+    dataset: Literal["grid25", "ring8", "digits"] = option(
+        "grid25", "Built-in data (ignored when --data is given).")
+    data: Path | None = option(None, "Points CSV to learn instead; a 'client' column, if "
+                                     "present, says which client holds each row.")
+    algorithm: Algorithm = option(
+        "fedgan", "fedgan: average generator and critic; private-critics: average only the "
+                  "generator, each client keeps its critic.")
+    weighting: Weighting = option(
+        "uniform", "Client weight in the average: samples (FedAvg's n_i), uniform, or sqrt(n_i).")
+    aggregator: Aggregator = option(
+        "mean", "Flower strategy: mean (FedAvg), median (FedMedian), trimmed-mean "
+                "(FedTrimmedAvg) or krum (Krum).")
+    trim_beta: float = option(0.2, "Fraction cut from each tail by --aggregator trimmed-mean.")
+    krum_malicious: int = option(1, "Number of malicious clients Krum assumes.")
+    faulty_clients: int = option(0, "Fault injection: the last K clients misbehave (--fault).")
+    fault: Literal["crash", "nan", "scaled"] = option(
+        "crash", "What a faulty client does: crash (raises), nan (replies NaN weights) or "
+                 "scaled (replies its weights x --fault-scale).")
+    fault_scale: float = option(100.0, "Factor of --fault scaled.")
+    round_timeout: float = option(600.0, "Seconds the server waits for replies in a round.")
+    latent_dim: int = option(8, "Latent dimension.")
+    hidden: int = option(128, "Hidden units per layer of both MLPs.")
+    depth: int = option(3, "Hidden layers of both MLPs.")
+    n_eval: int = option(2500, "Generated samples for the evaluation.")
+    ray_cpus: int = option(1, "CPUs Ray may use in simulation (clients then run one per CPU).")
+
+    def validate(self) -> None:
+        super().validate()
+        if self.clients < 1:
+            raise ConfigError(f"clients must be at least 1, got {self.clients}")
+        for name in ("rounds", "local_steps", "latent_dim", "hidden", "depth", "ray_cpus"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.alpha > 0:
+            raise ConfigError(f"alpha must be positive, got {self.alpha}")
+        if not 0 < self.majority_share < 1:
+            raise ConfigError(f"majority_share must be in (0, 1), got {self.majority_share}")
+        if self.samples < 10:
+            raise ConfigError(f"samples must be at least 10, got {self.samples}")
+        if not 0 <= self.trim_beta < 0.5:
+            raise ConfigError(f"trim_beta must be in [0, 0.5), got {self.trim_beta}")
+        if self.krum_malicious < 0:
+            raise ConfigError(f"krum_malicious must be >= 0, got {self.krum_malicious}")
+        if not 0 <= self.faulty_clients <= self.clients:
+            raise ConfigError(f"faulty_clients must be between 0 and clients "
+                              f"({self.clients}), got {self.faulty_clients}")
+        if not self.round_timeout > 0:
+            raise ConfigError(f"round_timeout must be positive, got {self.round_timeout}")
+        if self.n_eval < 10:
+            raise ConfigError(f"n_eval must be at least 10, got {self.n_eval}")

@@ -1,0 +1,107 @@
+"""The server side without a runtime: Flower's strategies, screened, on hand-made replies."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from wgan_plugins.federated.app import client_weight, make_strategy, reply_problem
+from wgan_plugins.federated.config import FederatedConfig
+
+EXPECTED = {"generator.w": (2, 3), "generator.b": (3,)}
+
+
+def reply(node: int, w: float, n: int, weighting: str, value: float | None = None,
+          keys: dict[str, tuple[int, ...]] | None = None):  # type: ignore[no-untyped-def]
+    """A train reply of client ``node`` with every array filled with ``w``."""
+    from flwr.app import ArrayRecord, Message, MessageType, MetricRecord, RecordDict
+
+    arrays = {k: torch.full(shape, w if value is None else value)
+              for k, shape in (keys or EXPECTED).items()}
+    content = RecordDict({
+        "arrays": ArrayRecord(arrays),
+        "metrics": MetricRecord({"weight": client_weight(n, weighting), "num-examples": n,
+                                 "partition-id": node}),
+    })
+    msg = Message(content, dst_node_id=0, message_type=MessageType.TRAIN)
+    msg.metadata.__dict__["_src_node_id"] = 100 + node
+    return msg
+
+
+def aggregate(weighting: str, replies, aggregator: str = "mean"):  # type: ignore[no-untyped-def]
+    config = FederatedConfig(weighting=weighting, aggregator=aggregator)
+    strategy = make_strategy(config, 3, EXPECTED)
+    strategy.stats.sent = len(replies)
+    arrays, _ = strategy.aggregate_train(1, replies)
+    return strategy, arrays
+
+
+CLIENTS = [(1.0, 400), (2.0, 50), (5.0, 10)]  # (value of every weight, samples)
+
+
+@pytest.mark.parametrize("weighting", ["samples", "uniform", "sqrt"])
+def test_weighted_average_is_the_weighting(task_identity, weighting: str) -> None:
+    replies = [reply(i, w, n, weighting) for i, (w, n) in enumerate(CLIENTS)]
+    _, arrays = aggregate(weighting, replies)
+    weights = np.array([{"samples": n, "uniform": 1.0, "sqrt": math.sqrt(n)}[weighting]
+                        for _, n in CLIENTS])
+    want = float((weights * np.array([w for w, _ in CLIENTS])).sum() / weights.sum())
+    for key in EXPECTED:
+        np.testing.assert_allclose(arrays[key].numpy(), want, rtol=1e-6)
+    if weighting == "samples":  # sum n_i w_i / sum n_i
+        assert want == pytest.approx((400 * 1 + 50 * 2 + 10 * 5) / 460)
+    if weighting == "uniform":  # the plain mean
+        assert want == pytest.approx(8 / 3)
+
+
+def test_a_nan_reply_is_dropped_and_named(task_identity) -> None:
+    logged: list[str] = []
+    config = FederatedConfig(weighting="samples")
+    strategy = make_strategy(config, 3, EXPECTED, log_fn=logged.append)
+    strategy.stats.sent = 3
+    replies = [reply(0, 1.0, 400, "samples"), reply(1, 2.0, 50, "samples"),
+               reply(2, 0.0, 10, "samples", value=float("nan"))]
+    arrays, _ = strategy.aggregate_train(1, replies)
+    want = (400 * 1 + 50 * 2) / 450  # the aggregate of the other two
+    np.testing.assert_allclose(arrays["generator.w"].numpy(), want, rtol=1e-6)
+    assert strategy.stats.rejected == 1 and strategy.stats.replied == [0, 1]
+    assert any("client 2" in line and "non-finite" in line for line in logged)
+
+
+def test_wrong_keys_and_shapes_are_rejected(task_identity) -> None:
+    good = reply(0, 1.0, 10, "uniform")
+    wrong_keys = reply(1, 1.0, 10, "uniform", keys={"critic.w": (2, 3), "generator.b": (3,)})
+    wrong_shape = reply(2, 1.0, 10, "uniform", keys={"generator.w": (3, 2), "generator.b": (3,)})
+    strategy, arrays = aggregate("uniform", [good, wrong_keys, wrong_shape])
+    assert strategy.stats.rejected == 2 and strategy.stats.replied == [0]
+    np.testing.assert_allclose(arrays["generator.w"].numpy(), 1.0)
+    assert "wrong keys" in reply_problem(reply(1, 1.0, 1, "uniform", keys={"x": (1,)}).content,
+                                         EXPECTED)
+
+
+def test_no_valid_reply_keeps_the_model_and_counts_failures(task_identity) -> None:
+    from flwr.app import Error, Message, MessageType
+
+    crashed = Message(Error(code=0, reason="boom"), reply_to=Message(
+        reply(0, 1.0, 1, "uniform").content, dst_node_id=7, message_type=MessageType.TRAIN))
+    strategy, arrays = aggregate("uniform", [crashed, reply(1, 0.0, 5, "uniform",
+                                                               value=float("inf"))])
+    strategy.stats.sent = 3  # one more was sent and never answered
+    assert arrays is None  # Strategy.start then keeps the previous global arrays
+    assert strategy.stats.failures == 1 and strategy.stats.rejected == 1
+
+
+@pytest.mark.parametrize("aggregator", ["median", "trimmed-mean", "krum"])
+def test_robust_aggregators_are_flowers(task_identity, aggregator: str) -> None:
+    values = [1.0, 2.0, 3.0, 4.0, 100.0]
+    replies = [reply(i, v, 10, "uniform") for i, v in enumerate(values)]
+    strategy, arrays = aggregate("uniform", replies, aggregator)
+    got = float(arrays["generator.w"].numpy().mean())
+    assert type(strategy).__mro__[2].__name__ == {"median": "FedMedian",
+                                                   "trimmed-mean": "FedTrimmedAvg",
+                                                   "krum": "Krum"}[aggregator]
+    assert got == pytest.approx({"median": 3.0, "trimmed-mean": 3.0, "krum": 2.0}[aggregator]
+                                ) or (aggregator == "krum" and got in (1.0, 2.0, 3.0))

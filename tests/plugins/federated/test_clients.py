@@ -1,0 +1,95 @@
+"""The ClientApp's train function without a runtime: weights in, K steps, weights out; a
+private critic stays in the node's Context.state; injected faults."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from wgan_plugins.federated.app import (averaged_parts, client_train, prepared_critic,
+                                        reply_problem)
+from wgan_plugins.federated.config import FederatedConfig
+from wgan_plugins.federated.data import build_split, data_scale
+from wgan_plugins.federated.models import build_models, flatten_parts
+
+TINY = dict(clients=3, samples=300, hidden=8, depth=2, batch_size=16, n_critic=1,
+            local_steps=1)
+
+
+def train_message(config: FederatedConfig, round_: int = 1):  # type: ignore[no-untyped-def]
+    from flwr.app import ArrayRecord, ConfigRecord, Message, MessageType, RecordDict
+
+    split = build_split(config)
+    scale = data_scale(split)
+    torch.manual_seed(0)
+    generator, _ = build_models(config, split.dim)
+    parts = {"generator": generator.state_dict(),
+             "critic": prepared_critic(config, split.dim, scale).state_dict()}
+    flat = flatten_parts({p: parts[p] for p in averaged_parts(config)})
+    content = RecordDict({"arrays": ArrayRecord(flat), "config": ConfigRecord(
+        {"round": round_, "scale": scale, "lr-g": 1e-3, "lr-c": 1e-3})})
+    return Message(content, dst_node_id=1, message_type=MessageType.TRAIN), flat
+
+
+def context(pid: int, n: int = 3):  # type: ignore[no-untyped-def]
+    from flwr.app import Context, RecordDict
+
+    return Context(run_id=1, node_id=10 + pid, node_config={"partition-id": pid,
+                                                            "num-partitions": n},
+                   state=RecordDict(), run_config={})
+
+
+def test_private_critics_stay_on_their_clients(task_identity) -> None:
+    config = FederatedConfig(algorithm="private-critics", **TINY)
+    contexts = [context(c) for c in range(3)]
+    critics = []
+    for round_ in (1, 2):
+        msg, flat = train_message(config, round_)
+        for c, ctx in enumerate(contexts):
+            out = client_train(msg, ctx, config)
+            sent = out.content["arrays"]
+            # No critic weight in any reply: only the generator travels.
+            assert not any(k.startswith("critic.") for k in sent.keys())
+            assert reply_problem(out.content, {k: tuple(v.shape) for k, v in flat.items()}) \
+                is None
+            assert "critic" in ctx.state
+            if round_ == 2:
+                critics.append(ctx.state["critic"].to_torch_state_dict())
+    # After a round the clients' critics differ (each trained on its own data).
+    keys = list(critics[0])
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert any(not torch.equal(critics[a][k], critics[b][k]) for k in keys)
+
+
+def test_fedgan_sends_both_networks_and_they_moved(task_identity) -> None:
+    config = FederatedConfig(algorithm="fedgan", **TINY)
+    msg, flat = train_message(config)
+    out = client_train(msg, context(1), config)
+    sent = out.content["arrays"].to_torch_state_dict()
+    assert set(sent) == set(flat)
+    assert any(not torch.equal(sent[k], flat[k]) for k in flat if k.startswith("critic."))
+    metrics = out.content["metrics"]
+    assert metrics["num-examples"] == len(build_split(config).client_points(1))
+    assert metrics["weight"] == 1.0  # uniform
+
+
+@pytest.mark.parametrize("fault", ["crash", "nan", "scaled"])
+def test_injected_faults_hit_the_last_clients(task_identity, fault: str) -> None:
+    config = FederatedConfig(faulty_clients=1, fault=fault, **TINY)
+    msg, flat = train_message(config)
+    expected = {k: tuple(v.shape) for k, v in flat.items()}
+    healthy = client_train(msg, context(0), config)
+    assert reply_problem(healthy.content, expected) is None
+    if fault == "crash":
+        with pytest.raises(RuntimeError, match="injected fault: client 2"):
+            client_train(msg, context(2), config)
+        return
+    faulty = client_train(msg, context(2), config)
+    problem = reply_problem(faulty.content, expected)
+    if fault == "nan":
+        assert problem is not None and "non-finite" in problem
+    else:  # finite, so it passes the screen: a job for the robust aggregators
+        assert problem is None
+        big = faulty.content["arrays"]["generator.net.0.weight"].numpy()
+        assert abs(big).max() > 10 * abs(flat["generator.net.0.weight"].numpy()).max()
