@@ -10,22 +10,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from wgan import registry
-
-
-@pytest.fixture
-def fairness_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the installed metadata lists the fairness entry point (``pip install -e .``
-    after pyproject.toml gained it), register it here exactly as the entry point would."""
-    entries = registry.discover()
-    if any(e.name == "fairness" for e in entries):
-        return
-    from wgan_plugins.fairness import PLUGIN
-
-    extra = registry.PluginEntry("fairness", "wgan_plugins.fairness:PLUGIN", "wgan", "0",
-                                 PLUGIN, None)
-    monkeypatch.setattr(registry, "discover", lambda: sorted(entries + [extra],
-                                                             key=lambda e: e.name))
 
 
 def write_csv(path: Path, points: torch.Tensor, groups: list[str]) -> Path:
