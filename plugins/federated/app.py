@@ -151,7 +151,15 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
             # This client's own critic from its previous round (it never left the node).
             weights["critic"] = context.state["critic"].to_torch_state_dict()
     trainer.set_weights(weights)
+    if OPTIMIZER_STATE in context.state:
+        # FedGAN's agents keep their own optimizers: this client's Adam moments from its
+        # previous round (they never leave the node), at this round's learning rates.
+        trainer.set_weights(load_optimizers(context.state[OPTIMIZER_STATE]))
+        for opt, lr in ((trainer.opt_g, local.lr_g), (trainer.opt_c, local.lr_c)):
+            for group in opt.param_groups:  # type: ignore[union-attr]
+                group["lr"] = lr
     stats = trainer.train_steps(config.local_steps)
+    context.state[OPTIMIZER_STATE] = save_optimizers(trainer.get_weights(("opt_g", "opt_c")))
     out = trainer.get_weights(("generator", "critic"))
     if private:
         context.state["critic"] = ArrayRecord(out.pop("critic"))
@@ -170,6 +178,29 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
     })
     content = RecordDict({ARRAYS_KEY: ArrayRecord(flat), METRICS_KEY: metrics})
     return Message(content, reply_to=message)
+
+
+#: Where a client keeps its optimizers' state between rounds (Flower's Context.state).
+OPTIMIZER_STATE = "optimizers"
+
+
+def save_optimizers(states: dict[str, Any]) -> Any:
+    """Optimizer state dicts as a ConfigRecord of bytes (they hold nested dicts and steps,
+    which an ArrayRecord cannot)."""
+    import io
+
+    from flwr.app import ConfigRecord
+
+    buffer = io.BytesIO()
+    torch.save(states, buffer)
+    return ConfigRecord({"state": buffer.getvalue()})
+
+
+def load_optimizers(record: Any) -> dict[str, Any]:
+    """What ``save_optimizers`` stored (read as weights only)."""
+    import io
+
+    return torch.load(io.BytesIO(record["state"]), weights_only=True)
 
 
 def make_client_app(config: FederatedConfig | None = None) -> Any:
