@@ -66,12 +66,28 @@ def reference_loop(steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def our_loop(steps: int, constraint: str = "gp", ema: float = 0.0) -> float:
+class AdamVariantTrainer(Trainer):
+    """The Trainer with torch's foreach or fused Adam kernels (same update, other rounding)."""
+
+    adam: dict = {}
+
+    def _optimizers(self):  # type: ignore[override]
+        cfg = self.config
+        make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.0, 0.9),  # noqa: E731
+                                                   **self.adam)
+        return make(self.generator.parameters(), cfg.lr_g), make(self.critic.parameters(),
+                                                                  cfg.lr_c)
+
+
+def our_loop(steps: int, constraint: str = "gp", ema: float = 0.0, adam: str = "") -> float:
     """Seconds per generator step of wgan_core's Trainer (no logging in the timed part)."""
     torch.manual_seed(0)
     cfg = TrainConfig(steps=steps + 5, batch_size=BATCH, n_critic=N_CRITIC, constraint=constraint,
                       device="cpu", log_every=10**9, checkpoint_every=10**9, ema_decay=ema)
-    trainer = Trainer(MLPGenerator(2, 2, HIDDEN), MLPCritic(2, HIDDEN), source, cfg)
+    cls: type[Trainer] = Trainer
+    if adam:
+        cls = type(f"{adam}AdamTrainer", (AdamVariantTrainer,), {"adam": {adam: True}})
+    trainer = cls(MLPGenerator(2, 2, HIDDEN), MLPCritic(2, HIDDEN), source, cfg)
     times = []
 
     class Timer:
@@ -100,16 +116,20 @@ def main() -> None:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, "
           f"n_critic {N_CRITIC}, MLP 3x{HIDDEN}; median of {args.repeats} x {args.steps} steps")
-    ref, ours = [], []
-    for _ in range(args.repeats):  # interleaved so machine noise hits both alike
-        ref.append(reference_loop(args.steps))
-        ours.append(our_loop(args.steps))
-    r, o = statistics.median(ref), statistics.median(ours)
+    times: dict[str, list[float]] = {"ref": [], "": [], "foreach": [], "fused": []}
+    for _ in range(args.repeats):  # interleaved so machine noise hits all alike
+        times["ref"].append(reference_loop(args.steps))
+        for adam in ("", "foreach", "fused"):
+            times[adam].append(our_loop(args.steps, adam=adam))
+    r = statistics.median(times["ref"])
     print()
     print("| loop | ms / generator step | ratio to reference |")
     print("|---|---:|---:|")
     print(f"| plain PyTorch WGAN-GP reference | {1000 * r:.1f} | 1.00 |")
-    print(f"| wgan_core Trainer, gp | {1000 * o:.1f} | {o / r:.2f} |")
+    for adam, label in (("", "wgan_core Trainer, gp"), ("foreach", "... with foreach Adam"),
+                        ("fused", "... with fused Adam")):
+        o = statistics.median(times[adam])
+        print(f"| {label} | {1000 * o:.1f} | {o / r:.2f} |")
     print()
     print("| constraint | ms / generator step | ratio to gp |")
     print("|---|---:|---:|")

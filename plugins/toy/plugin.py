@@ -186,18 +186,21 @@ def load_generator(run_dir: Path, config: ToyConfig, checkpoint: dict) -> DataUn
     return DataUnits(trained.generator, trained.scale)
 
 
-def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:
-    """n new points from a trained run, as CSV (or a scatter PNG when output ends in .png).
-
-    When the run refined its samples with DOT (``dot_steps`` > 0 and a recorded K_eff), so do
-    these, with the same settings and the run's critic."""
-    trained = load_trained(run_dir)
+def draw(trained: TrainedRun, n: int, seed: int, device: torch.device) -> torch.Tensor:
+    """n points in data units, refined with DOT when the run refined its own samples
+    (``dot_steps`` > 0 and a recorded K_eff), with the same settings and the run's critic."""
     with torch.no_grad():
         points = trained.generator.to(device).sample(
             n, generator=torch.Generator().manual_seed(seed))
     if trained.config.dot_steps > 0 and trained.k_eff is not None and trained.critic is not None:
         points = refine(trained.config, trained.critic.to(device), points, trained.k_eff)
-    points = points.cpu() / trained.scale
+    return points.cpu() / trained.scale
+
+
+def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:
+    """n new points from a trained run (DOT-refined as the run's own, see ``draw``), as CSV
+    (or a scatter PNG when output ends in .png)."""
+    points = draw(load_trained(run_dir), n, seed, device)
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.suffix.lower() == ".png":
         fig, ax = pyplot().subplots(figsize=(5, 5))
@@ -216,12 +219,7 @@ def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamp
     data = load_data(trained.config)
     if data.modes is None:
         raise ConfigError(f"{run_dir}: a toy run on {data.name} has no modes to audit")
-    with torch.no_grad():
-        points = trained.generator.to(device).sample(
-            n, generator=torch.Generator().manual_seed(seed))
-    if trained.config.dot_steps > 0 and trained.k_eff is not None and trained.critic is not None:
-        points = refine(trained.config, trained.critic.to(device), points, trained.k_eff)
-    fake = points.cpu() / trained.scale
+    fake = draw(trained, n, seed, device)
     real, labels = data.sample_labelled(n, torch.Generator().manual_seed(seed + 1))
     modes = torch.arange(len(data.modes))
     return GroupedSamples(real, labels, fake, data.nearest_mode(fake),
