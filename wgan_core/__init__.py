@@ -5,12 +5,15 @@ them against each other. Nothing here knows about images, graphs or any plugin.
 """
 
 from .callbacks import Callback, Progress
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import (load_checkpoint, load_critic, load_sampling_generator,
+                         save_checkpoint)
 from .config import TrainConfig, build_config, config_to_dict, option
 from .constraints import (Constraint, GradientPenalty, NoConstraint, SpectralNormalization,
-                          WeightClipping, make_constraint)
+                          WeightClipping, constraint_from_config, make_constraint)
 from .data import Batch, DataSource, TensorSource, weighted_mean
+from .groups import GroupedSamples
 from .graph_space import EdgePenalty, GraphSpace, largest_component
+from .distributed import Strategy, TorchDistributed, strategy_from_environment
 from .errors import CheckpointError, ConfigError, DataError, NonFiniteLossError, WganError
 from .metrics import critic_w_estimate, mode_coverage, prdc, w1_exact
 from .models import Critic, Generator, MLPCritic, MLPGenerator
@@ -22,14 +25,16 @@ from .trainer import Trainer, resolve_device
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = sorted([
     "Batch", "Callback", "CheckpointError", "ConfigError", "Constraint", "Critic", "DataError",
-    "DataSource", "EdgePenalty", "EuclideanSpace", "GraphSpace", "largest_component", "Generator", "GradientPenalty", "MLPCritic", "MLPGenerator",
-    "MetricSpace", "NoConstraint", "NonFiniteLossError", "Plugin", "Progress", "RunContext",
-    "RunResult", "SpectralNormalization", "TensorSource", "TrainConfig", "Trainer",
-    "WeightClipping", "WganError", "build_config", "config_to_dict", "critic_w_estimate",
-    "dot_refine", "effective_lipschitz", "execute",
-    "load_checkpoint", "load_run", "make_constraint", "mode_coverage", "option", "prdc",
-    "read_run_config", "resolve_device", "save_checkpoint", "w1_exact", "weighted_mean",
-    "write_json",
-]
+    "DataSource", "EdgePenalty", "EuclideanSpace", "Generator", "GradientPenalty", "GraphSpace",
+    "GroupedSamples", "MLPCritic", "MLPGenerator", "MetricSpace", "NoConstraint",
+    "NonFiniteLossError", "Plugin", "Progress", "RunContext", "RunResult",
+    "SpectralNormalization", "Strategy", "TensorSource", "TorchDistributed", "TrainConfig",
+    "Trainer", "WeightClipping", "WganError", "build_config", "config_to_dict",
+    "constraint_from_config", "critic_w_estimate", "dot_refine", "effective_lipschitz",
+    "execute", "largest_component", "load_checkpoint", "load_critic", "load_run",
+    "load_sampling_generator", "make_constraint", "mode_coverage", "option", "prdc",
+    "read_run_config", "resolve_device", "save_checkpoint", "strategy_from_environment",
+    "w1_exact", "weighted_mean", "write_json",
+])

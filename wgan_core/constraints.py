@@ -35,7 +35,8 @@ def group_mean(values: Tensor, groups: Tensor | None, shard: slice | None = None
     if groups is None:
         return values.mean()
     ids, index = torch.unique(groups, return_inverse=True)
-    counts = values.new_zeros(len(ids)).index_add(0, index, torch.ones_like(index, dtype=values.dtype))
+    ones = torch.ones_like(index, dtype=values.dtype)
+    counts = values.new_zeros(len(ids)).index_add(0, index, ones)
     if shard is not None:
         index = index[shard]
     sums = values.new_zeros(len(ids)).index_add(0, index, values)

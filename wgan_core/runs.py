@@ -207,13 +207,16 @@ def execute(plugin: Plugin, options: Mapping[str, Any] | None = None, *,
     strategy = strategy if strategy is not None else strategy_from_environment(
         _device_option(plugin, options, config_file, resume))
     prepared: tuple[str | None, dict[str, Any], Path | None] = (None, {}, None)
+    failure: WganError | None = None
     if strategy.is_main:
         try:
             prepared = (None, *_prepare(plugin, options, out, config_file, resume))
         except WganError as exc:
-            prepared = (str(exc), {}, None)
+            failure, prepared = exc, (str(exc), {}, None)
     error, values, run_dir_ = strategy.broadcast_object(prepared)
-    if error is not None:
+    if failure is not None:
+        raise failure
+    if error is not None:  # rank 0's error, on the other ranks
         raise ConfigError(error)
     assert run_dir_ is not None
     run_dir = Path(run_dir_)

@@ -1,8 +1,8 @@
 """The one training loop: n_critic critic steps per generator step.
 
 Real and fake samples go through the critic in one pass (the critic has no batch statistics,
-so concatenating them changes nothing but the cost); the constraint adds its penalty. The generator's weights are
-averaged (EMA) for sampling and evaluation. Every ``log_every`` steps a row of log.csv records
+so concatenating them changes nothing but the cost); the constraint adds its penalty. The
+generator's weights are averaged (EMA) for sampling and evaluation. Every ``log_every`` steps a row of log.csv records
 losses, the critic's Wasserstein estimate and the critic's measured slopes; every
 ``checkpoint_every`` steps and at the end ``checkpoints/last.pt`` is written atomically.
 """
