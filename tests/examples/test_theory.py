@@ -44,7 +44,9 @@ def test_scaling(tmp_path: Path) -> None:
     out = run("scaling", tmp_path)
     assert out["linear_naive_worst"] < 0.01 and out["linear_aware_worst"] < 0.01
     mlp_aware = {r["c"]: r["ratio"] for r in out["rows"] if r["kind"] == "mlp" and r["aware"]}
-    assert mlp_aware[0.25] == pytest.approx(1.01, rel=0.03)
+    # A briefly trained MLP critic approaches the soft optimum W1 (1 + W1/(2 lambda)) = 1.01
+    # from below (quick mode measured 0.9985); it cannot pass it by more than rounding.
+    assert 0.9 < mlp_aware[0.25] < 1.01 * 1.02
     assert mlp_aware[4.0] < 0.8  # found: the MLP does not reach the optimum at large c
 
 
