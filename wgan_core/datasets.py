@@ -220,15 +220,15 @@ def read_points_csv(path: Path, label_column: str | None = None, min_rows: int =
     points = torch.tensor(rows, dtype=torch.float32)
     if label_at is None:
         return LabelledPoints(path.stem, points.shape[1], points=points)
-    names = sorted(set(raw_labels), key=_natural)
+    names = sorted(set(raw_labels), key=natural_order)
     index = {name: i for i, name in enumerate(names)}
     labels = torch.tensor([index[v] for v in raw_labels], dtype=torch.long)
     return LabelledPoints(path.stem, points.shape[1], points=points, labels=labels,
                           label_names=names)
 
 
-def _natural(text: str) -> Any:
-    """Sort numbers as numbers ('2' before '10'), then text."""
+def natural_order(text: str) -> Any:
+    """A sort key for label text: numbers as numbers ('2' before '10'), then text."""
     try:
         return (0, float(text), "")
     except ValueError:

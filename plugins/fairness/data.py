@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from wgan_core.datasets import digits as core_digits
-from wgan_core.datasets import grid25
+from wgan_core.datasets import grid25, natural_order
 from wgan_core.errors import DataError
 
 from .config import FairnessConfig
@@ -112,13 +111,6 @@ def digits_groups(minority_share: float = 0.1, seed: int = 0) -> GroupData:
                      population=(d.points, group))
 
 
-def _natural(text: str) -> Any:
-    try:
-        return (0, float(text), "")
-    except ValueError:
-        return (1, 0.0, text)
-
-
 def read_group_csv(path: Path, group_column: str, label_column: str | None = None,
                    min_per_group: int = 6) -> GroupData:
     """The user's points: a header row, numeric feature columns, a group column and an
@@ -161,7 +153,7 @@ def read_group_csv(path: Path, group_column: str, label_column: str | None = Non
     if (raw == "").any():
         i = int(np.flatnonzero((raw == "").to_numpy())[0])
         raise DataError(f"{path}:{i + 2}: no value in group column '{group_column}'")
-    names = sorted(set(raw), key=_natural)
+    names = sorted(set(raw), key=natural_order)
     index = {n: i for i, n in enumerate(names)}
     groups = torch.tensor([index[v] for v in raw], dtype=torch.long)
     counts = np.bincount(groups.numpy(), minlength=len(names))
