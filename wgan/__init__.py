@@ -167,8 +167,8 @@ def audit(run_dir: str | Path | None = None, *, samples: str | Path | None = Non
     else:
         if reference is None or not group_column:
             raise ConfigError("--samples needs --reference REAL.csv and --group-column NAME")
-        ref = read_points_csv(Path(reference), label_column=group_column)
-        gen = read_points_csv(Path(samples), label_column=group_column)
+        ref = read_points_csv(Path(reference), label_column=group_column, role="group")
+        gen = read_points_csv(Path(samples), label_column=group_column, role="group")
         names = list(ref.label_names)
         unknown = sorted(set(gen.label_names) - set(names))
         if unknown:

@@ -6,7 +6,8 @@
 - ``digits``: scikit-learn's 8x8 handwritten digits (1797 images, in the wheel) as
   64-dimensional vectors in [0, 1], the ten classes as modes; a generated vector's class comes
   from a classifier trained on the real digits (:class:`DigitsClassifier`);
-- ``read_points_csv``: the user's points, with an optional label column.
+- ``read_points_table`` / ``read_points_csv``: the user's points from a CSV file, with text
+  columns (a label, a group, a client) kept as text.
 
 A plugin adds its domain around these (a client split, a group attribute); none imports
 another plugin's data. All randomness comes from the ``torch.Generator`` a caller passes.
@@ -160,22 +161,39 @@ class DigitsClassifier:
         return torch.as_tensor(self.model.predict(arr.reshape(len(arr), -1)), dtype=torch.long)
 
 
-def read_points_csv(path: Path, label_column: str | None = None, min_rows: int = 10
-                    ) -> LabelledPoints:
-    """Points from a CSV file: one row per point, numeric columns, an optional header row.
+@dataclass
+class PointsTable:
+    """A CSV file of points: its numeric columns as a tensor, its named text columns as text."""
 
-    With ``label_column`` (a header name) that column holds each point's label (any text; the
-    labels are numbered in sorted order, ``label_names`` keeps the text) and the other columns
-    are the point. Errors name the file and the line."""
+    name: str
+    points: Tensor
+    #: Names of the numeric columns (``x0, x1, ...`` when the file has no header row).
+    columns: list[str]
+    #: The header row as written (None when the file has none).
+    header: list[str] | None
+    #: Each requested text column, one string per row.
+    text: dict[str, list[str]]
+
+
+def read_points_table(path: Path, text_columns: dict[str, str] | None = None,
+                      min_rows: int = 10, optional: tuple[str, ...] = ()) -> PointsTable:
+    """Read a CSV of points: one row per point, numeric columns, an optional header row.
+
+    ``text_columns`` maps header names to the role they play (``{"sex": "group"}``): those
+    columns are kept as text, the others must be numbers. A column named in ``optional`` may
+    be absent. Every error is one line naming the file (and the line and column when there is
+    one) - the one CSV reader of the suite."""
     path = Path(path)
+    wanted = dict(text_columns or {})
     if path.is_dir():
         raise DataError(f"{path}: is a folder; give one CSV file")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     rows: list[list[float]] = []
-    raw_labels: list[str] = []
+    text: dict[str, list[str]] = {}
     header: list[str] | None = None
-    label_at: int | None = None
+    text_at: dict[str, int] = {}
+    columns: list[str] = []
     try:
         with open(path, newline="") as fh:
             for lineno, row in enumerate(csv.reader(fh), start=1):
@@ -186,44 +204,76 @@ def read_points_csv(path: Path, label_column: str | None = None, min_rows: int =
                         [float(c) for c in row]
                     except ValueError:
                         header = [c.strip() for c in row]
-                        if label_column is not None:
-                            if label_column not in header:
-                                raise DataError(f"{path}: no column '{label_column}' (columns: "
+                        for col, role in wanted.items():
+                            if col in header:
+                                text_at[col] = header.index(col)
+                            elif col not in optional:
+                                raise DataError(f"{path}: no {role} column '{col}' (columns: "
                                                 f"{', '.join(header)})") from None
-                            label_at = header.index(label_column)
+                        text = {col: [] for col in text_at}
+                        columns = [c for i, c in enumerate(header) if i not in text_at.values()]
+                        if not columns:
+                            raise DataError(f"{path}: no numeric columns besides "
+                                            f"{', '.join(text_at)}")
                         continue
-                    if label_column is not None:
-                        raise DataError(f"{path}: no header row, so no column "
-                                        f"'{label_column}'")
-                cells = list(row)
-                if label_at is not None:
-                    if len(cells) <= label_at:
-                        raise DataError(f"{path}:{lineno}: no value in column '{label_column}'")
-                    raw_labels.append(cells.pop(label_at).strip())
-                try:
-                    values = [float(c) for c in cells]
-                except ValueError:
-                    raise DataError(f"{path}:{lineno}: not a row of numbers: "
-                                    f"{','.join(row)[:60]}") from None
-                if rows and len(values) != len(rows[0]):
-                    raise DataError(f"{path}:{lineno}: {len(values)} columns, expected "
-                                    f"{len(rows[0])}")
-                if not all(math.isfinite(v) for v in values):
-                    raise DataError(f"{path}:{lineno}: non-finite value")
+                    missing = [c for c in wanted if c not in optional]
+                    if missing:
+                        raise DataError(f"{path}: no header row, so no "
+                                        f"{wanted[missing[0]]} column '{missing[0]}'")
+                expected = len(header) if header is not None else len(rows[0]) if rows else 0
+                if expected and len(row) != expected:
+                    raise DataError(f"{path}:{lineno}: {len(row)} columns, expected {expected}")
+                for col, at in text_at.items():
+                    value = row[at].strip()
+                    if not value:
+                        raise DataError(f"{path}:{lineno}: no value in {wanted[col]} column "
+                                        f"'{col}'")
+                    text[col].append(value)
+                cells = [c for i, c in enumerate(row) if i not in text_at.values()]
+                values = []
+                for j, cell in enumerate(cells):
+                    where = f"column '{columns[j]}'" if header is not None else f"column {j + 1}"
+                    try:
+                        values.append(float(cell))
+                    except ValueError:
+                        raise DataError(f"{path}:{lineno}: {where} is not numeric "
+                                        f"({cell.strip()!r})") from None
+                    if not math.isfinite(values[-1]):
+                        raise DataError(f"{path}:{lineno}: non-finite value in {where}")
                 rows.append(values)
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text CSV file") from None
+    if not rows and header is None:
+        raise DataError(f"{path}: empty CSV file")
     if len(rows) < min_rows:
         raise DataError(f"{path}: needs at least {min_rows} points, found {len(rows)}")
-    if not rows[0]:
-        raise DataError(f"{path}: no numeric columns")
-    points = torch.tensor(rows, dtype=torch.float32)
-    if label_at is None:
-        return LabelledPoints(path.stem, points.shape[1], points=points)
-    names = sorted(set(raw_labels), key=natural_order)
+    if header is None:
+        columns = [f"x{j}" for j in range(len(rows[0]))]
+    return PointsTable(path.stem, torch.tensor(rows, dtype=torch.float32), columns, header,
+                       text)
+
+
+def numbered(values: list[str]) -> tuple[Tensor, list[str]]:
+    """Text labels as integers in natural order, and the names in that order."""
+    names = sorted(set(values), key=natural_order)
     index = {name: i for i, name in enumerate(names)}
-    labels = torch.tensor([index[v] for v in raw_labels], dtype=torch.long)
-    return LabelledPoints(path.stem, points.shape[1], points=points, labels=labels,
+    return torch.tensor([index[v] for v in values], dtype=torch.long), names
+
+
+def read_points_csv(path: Path, label_column: str | None = None, min_rows: int = 10,
+                    role: str = "label") -> LabelledPoints:
+    """Points from a CSV file (see :func:`read_points_table`), with an optional label column.
+
+    With ``label_column`` (a header name) that column holds each point's label (any text; the
+    labels are numbered in natural order, ``label_names`` keeps the text) and the other columns
+    are the point."""
+    text = {label_column: role} if label_column is not None else {}
+    table = read_points_table(path, text, min_rows=min_rows)
+    points = table.points
+    if label_column is None:
+        return LabelledPoints(table.name, points.shape[1], points=points)
+    labels, names = numbered(table.text[label_column])
+    return LabelledPoints(table.name, points.shape[1], points=points, labels=labels,
                           label_names=names)
 
 

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from wgan_core.datasets import digits as core_digits
-from wgan_core.datasets import grid25, natural_order
+from wgan_core.datasets import grid25, numbered, read_points_table
 from wgan_core.errors import DataError
 
 from .config import FairnessConfig
@@ -115,59 +115,19 @@ def read_group_csv(path: Path, group_column: str, label_column: str | None = Non
                    min_per_group: int = 6) -> GroupData:
     """The user's points: a header row, numeric feature columns, a group column and an
     optional label column (any text). Errors name the file and the problem."""
-    import pandas as pd
-
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder; give one CSV file")
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: empty CSV file") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    for role, col in (("group", group_column), ("label", label_column)):
-        if col is not None and col not in df.columns:
-            raise DataError(f"{path}: no {role} column '{col}' (columns: {', '.join(df.columns)})")
-    if len(df) == 0:
-        raise DataError(f"{path}: no data rows")
-    features = [c for c in df.columns if c not in (group_column, label_column)]
-    if not features:
-        raise DataError(f"{path}: no feature columns besides the group column")
-    values = np.empty((len(df), len(features)), dtype=np.float64)
-    for j, col in enumerate(features):
-        numbers = pd.to_numeric(df[col].str.strip(), errors="coerce")
-        bad = numbers.isna() & ~df[col].str.strip().str.lower().isin(["nan"])
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{path}:{i + 2}: column '{col}' is not numeric "
-                            f"({df[col].iloc[i]!r})")
-        values[:, j] = numbers.to_numpy()
-    if not np.isfinite(values).all():
-        i, j = map(int, np.argwhere(~np.isfinite(values))[0])
-        raise DataError(f"{path}:{i + 2}: column '{features[j]}' holds NaN or an infinite value")
-    raw = df[group_column].str.strip()
-    if (raw == "").any():
-        i = int(np.flatnonzero((raw == "").to_numpy())[0])
-        raise DataError(f"{path}:{i + 2}: no value in group column '{group_column}'")
-    names = sorted(set(raw), key=natural_order)
-    index = {n: i for i, n in enumerate(names)}
-    groups = torch.tensor([index[v] for v in raw], dtype=torch.long)
+    roles = {group_column: "group"}
+    if label_column is not None:
+        roles[label_column] = "label"
+    table = read_points_table(Path(path), roles, min_rows=1)
+    groups, names = numbered(table.text[group_column])
     counts = np.bincount(groups.numpy(), minlength=len(names))
     for i, c in enumerate(counts):
         if c < min_per_group:
             raise DataError(f"{path}: group '{names[i]}' has {c} points; each group needs at "
                             f"least {min_per_group} (more than k for k-NN coverage)")
-    labels = None
-    if label_column is not None:
-        lab = df[label_column].str.strip()
-        labels = torch.as_tensor(np.unique(lab.to_numpy(), return_inverse=True)[1])
-    points = torch.tensor(values, dtype=torch.float32)
-    return GroupData(path.stem, points, groups, names, labels=labels, columns=features,
-                     population=(points, groups))
+    labels = numbered(table.text[label_column])[0] if label_column is not None else None
+    return GroupData(table.name, table.points, groups, names, labels=labels,
+                     columns=table.columns, population=(table.points, groups))
 
 
 def load_data(config: FairnessConfig) -> GroupData:

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from wgan_core.data import Batch
-from wgan_core.datasets import LabelledPoints, builtin, read_points_csv
+from wgan_core.datasets import LabelledPoints, builtin, numbered, read_points_table
 from wgan_core.errors import DataError
 
 from .config import FederatedConfig
@@ -183,16 +183,12 @@ def _load_source(config: FederatedConfig) -> tuple[LabelledPoints, np.ndarray | 
     """The pooled data, and the client column of a user's file (None otherwise)."""
     if config.data is None:
         return builtin(config.dataset), None
-    path = Path(config.data)
-    try:
-        data = read_points_csv(path, label_column="client")
-    except DataError as exc:
-        if "no column 'client'" not in str(exc) and "no header row" not in str(exc):
-            raise
-        return read_points_csv(path), None
-    assert data.labels is not None
-    clients = data.labels.numpy()
-    return LabelledPoints(data.name, data.dim, points=data.points), clients
+    table = read_points_table(Path(config.data), {"client": "client"}, optional=("client",))
+    data = LabelledPoints(table.name, table.points.shape[1], points=table.points)
+    if "client" not in table.text:
+        return data, None
+    clients = numbered(table.text["client"])[0].numpy()
+    return data, clients
 
 
 def _build_split(config: FederatedConfig) -> ClientSplit:

@@ -68,10 +68,10 @@ def test_discrepancy_against_target_proportions(wgan, tmp_path: Path, reference:
 
 
 @pytest.mark.parametrize("rows, flags, message", [
-    (None, ["--group-column", "grp"], "no column 'grp'"),
+    (None, ["--group-column", "grp"], "no group column 'grp'"),
     ("x,y,group\n" + "1,2,a\n" * 20 + "1,nan,b\n", [], "non-finite"),
-    ("x,y,group\n" + "1,2,a\n" * 20 + "1,two,b\n", [], "not a row of numbers"),
-    ("", [], "needs at least"),
+    ("x,y,group\n" + "1,2,a\n" * 20 + "1,two,b\n", [], "is not numeric"),
+    ("", [], "empty CSV"),
     ("x,y,group\n" + "".join(f"{i},{i},a\n" for i in range(20)) + "0,0,b\n" * 3, [],
      "group 'b' has 3 reference samples"),
     (None, ["--target-proportions", "a=0.5,b=0.6"], "sum to"),

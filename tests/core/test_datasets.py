@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from wgan_core.datasets import DigitsClassifier, digits, grid25, read_points_csv, ring8
+from wgan_core.datasets import (DigitsClassifier, digits, grid25, numbered, read_points_csv,
+                                read_points_table, ring8)
 from wgan_core.errors import DataError
 
 
@@ -43,5 +44,26 @@ def test_csv_with_a_label_column(tmp_path: Path) -> None:
     data = read_points_csv(f, label_column="group")
     assert data.dim == 2 and data.label_names == ["a", "b"]
     assert data.labels.tolist() == [0 if i % 3 == 0 else 1 for i in range(12)]
-    with pytest.raises(DataError, match="no column 'grp'"):
+    with pytest.raises(DataError, match="no label column 'grp'"):
         read_points_csv(f, label_column="grp")
+
+
+def test_table_keeps_text_columns_and_names_the_bad_cell(tmp_path: Path) -> None:
+    f = tmp_path / "people.csv"
+    rows = "".join(f"{i},{'fm'[i % 2]},{2 * i},{'10' if i < 6 else '9'}\n" for i in range(12))
+    f.write_text("h,sex,w,label\n" + rows)
+    table = read_points_table(f, {"sex": "group", "label": "label", "site": "client"},
+                              optional=("site",))
+    assert table.columns == ["h", "w"]
+    assert table.points[:, 1].tolist() == [2.0 * i for i in range(12)]
+    assert table.text["sex"][:3] == ["f", "m", "f"] and "site" not in table.text
+    assert numbered(table.text["label"])[1] == ["9", "10"]  # natural order, not text order
+    f.write_text(f.read_text().replace("7,m,14", "7,m,x"))
+    with pytest.raises(DataError, match=r"people.csv:9: column 'w' is not numeric \('x'\)"):
+        read_points_table(f, {"sex": "group", "label": "label"})
+    f.write_text("h,sex\n1,f\n2\n")
+    with pytest.raises(DataError, match="people.csv:3: 1 columns, expected 2"):
+        read_points_table(f, {"sex": "group"}, min_rows=1)
+    f.write_text("")
+    with pytest.raises(DataError, match="empty CSV file"):
+        read_points_table(f)
