@@ -314,7 +314,7 @@ class ScreenedStrategy:
         replies = list(replies)
         stats = self.stats
         stats.failures += max(0, stats.sent - len(replies))  # timed out or never came
-        good = []
+        good: list[tuple[int, int, Any]] = []
         for msg in replies:
             if msg.has_error():
                 stats.failures += 1
@@ -333,11 +333,14 @@ class ScreenedStrategy:
                 stats.rejected += 1
                 stats.problems.append(f"rejected reply from {self._client_name(msg)}: {problem}")
                 continue
-            good.append(msg)
-            stats.replied.append(pid)
+            good.append((pid, msg.metadata.src_node_id, msg))
+        # Replies arrive in whatever order the nodes finish; summing them in client order makes
+        # the float rounding of the aggregate, and so a whole run, repeat for a given seed.
+        good.sort(key=lambda item: item[:2])
+        stats.replied.extend(pid for pid, _, _ in good)
         for line in stats.problems:
             self.log_fn(f"round {self.round_offset + server_round}: {line}")
-        return good
+        return [msg for _, _, msg in good]
 
     def aggregate_train(self, server_round: int, replies: Iterable[Any]) -> tuple[Any, Any]:
         good = self.screen(replies, server_round)

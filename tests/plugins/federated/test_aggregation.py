@@ -105,3 +105,33 @@ def test_robust_aggregators_are_flowers(task_identity, aggregator: str) -> None:
                                                    "krum": "Krum"}[aggregator]
     assert got == pytest.approx({"median": 3.0, "trimmed-mean": 3.0, "krum": 2.0}[aggregator]
                                 ) or (aggregator == "krum" and got in (1.0, 2.0, 3.0))
+
+
+@pytest.mark.parametrize("aggregator", ["mean", "median", "krum"])
+def test_aggregate_does_not_depend_on_reply_order(task_identity, aggregator: str) -> None:
+    """Nodes answer in any order; the aggregate (to the last bit) must not follow it, or a
+    seeded run would not repeat."""
+    from flwr.app import Array
+
+    keys = {"generator.w": (64, 64)}
+    rng = torch.Generator().manual_seed(0)
+    values = [torch.randn(64, 64, generator=rng) for _ in range(5)]
+
+    def replies():  # fresh each time: Flower's FedMedian pops the arrays it aggregates
+        out = []
+        for i, v in enumerate(values):
+            msg = reply(i, 0.0, 10 + 7 * i, "samples", keys=keys)
+            next(iter(msg.content.array_records.values()))["generator.w"] = Array(v.numpy())
+            out.append(msg)
+        return out
+
+    config = FederatedConfig(weighting="samples", aggregator=aggregator)
+    results = []
+    for order in ([0, 1, 2, 3, 4], [4, 2, 0, 3, 1], [3, 4, 1, 0, 2]):
+        strategy = make_strategy(config, 5, keys)
+        strategy.stats.sent = 5
+        fresh = replies()
+        arrays, _ = strategy.aggregate_train(1, [fresh[i] for i in order])
+        results.append(arrays["generator.w"].numpy())
+        assert strategy.stats.replied == [0, 1, 2, 3, 4]
+    assert all(np.array_equal(results[0], r) for r in results[1:])
