@@ -9,7 +9,8 @@ from .checkpoint import (load_checkpoint, load_critic, load_sampling_generator,
                          save_checkpoint)
 from .config import TrainConfig, build_config, config_to_dict, option
 from .constraints import (Constraint, GradientPenalty, NoConstraint, SpectralNormalization,
-                          WeightClipping, constraint_from_config, make_constraint)
+                          WeightClipping, ZeroCentredPenalty, constraint_from_config,
+                          make_constraint)
 from .data import Batch, DataSource, TensorSource, weighted_mean
 from .groups import GroupedSamples
 from .graph_space import EdgePenalty, GraphSpace, largest_component
@@ -31,7 +32,7 @@ __all__ = sorted([
     "GroupedSamples", "MLPCritic", "MLPGenerator", "MetricSpace", "NoConstraint",
     "NonFiniteLossError", "Plugin", "Progress", "RunContext", "RunResult",
     "SpectralNormalization", "Strategy", "TensorSource", "TorchDistributed", "TrainConfig",
-    "Trainer", "WeightClipping", "WganError", "build_config", "config_to_dict",
+    "Trainer", "WeightClipping", "WganError", "ZeroCentredPenalty", "build_config", "config_to_dict",
     "constraint_from_config", "critic_w_estimate", "dot_refine", "effective_lipschitz",
     "execute", "largest_component", "load_checkpoint", "load_critic", "load_run",
     "load_sampling_generator", "make_constraint", "mode_coverage", "option", "prdc",

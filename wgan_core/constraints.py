@@ -186,6 +186,27 @@ class GradientPenalty(Constraint):
         return f"{kind}(weight={self.weight:g}, on={self.on}{extra})"
 
 
+class ZeroCentredPenalty(GradientPenalty):
+    """A zero-centred gradient penalty, ``w * E[(|g|/K)^2]`` (R1 / R2, Mescheder et al., 2018).
+
+    On real points (``on="real"``, the default) it is R1, on fake points R2 (the paper's
+    ``gamma/2 * E|g|^2`` is ``weight = gamma/2``). It pulls the slope towards 0 at the data,
+    not towards K, so it is no Lipschitz constraint on its own: it damps the critic where the
+    data are, which makes the game locally convergent (``examples/theory/dirac_gan.py``).
+    Same points, same double backward, same per-sample ``groups`` mean as GradientPenalty.
+    """
+
+    def __init__(self, weight: float = 10.0, on: PenaltySampling = "real") -> None:
+        super().__init__(weight, on)
+
+    def terms(self, slopes: Tensor, space: MetricSpace) -> Tensor:
+        """The per-sample penalty ``(|g|/K)^2``, unweighted."""
+        return (slopes / space.target_slope).pow(2)
+
+    def __repr__(self) -> str:
+        return f"ZeroCentredPenalty(weight={self.weight:g}, on={self.on})"
+
+
 class SpectralNormalization(Constraint):
     """Spectral normalization of every weight matrix (Miyato et al., 2018).
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from wgan_core.config import TrainConfig
 from wgan_core.constraints import (GradientPenalty, SpectralNormalization, WeightClipping,
-                                   make_constraint)
+                                   ZeroCentredPenalty, make_constraint)
 from wgan_core.data import Batch
 from wgan_core.models import MLPCritic
 from wgan_core.spaces import EuclideanSpace
@@ -119,6 +119,23 @@ def test_one_sided_penalty_ignores_small_slopes() -> None:
     assert lp.terms(small, space).sum().item() == 0.0
     assert gp.terms(small, space).mean().item() == pytest.approx(0.25)
     assert lp.terms(large, space).mean().item() == pytest.approx(1.0)
+
+
+def test_zero_centred_penalty_is_the_squared_slope_at_the_real_points() -> None:
+    """R1 on a linear critic f(x) = a.x: w * |a|^2 / K^2 at every real point, whatever the fake."""
+    a = torch.tensor([[3.0, -4.0]])  # |a| = 5
+
+    class Linear(nn.Module):
+        def forward(self, x, cond=None):  # type: ignore[no-untyped-def]
+            return (x * a).sum(dim=1)
+
+    real, fake = torch.randn(16, 2), torch.randn(16, 2) + 10.0
+    r1 = ZeroCentredPenalty(0.5)
+    assert r1.points(real, fake, EuclideanSpace()).equal(real)
+    for scale in (1.0, 2.0):  # EuclideanSpace(scale) has target slope 1/scale
+        space = EuclideanSpace(scale=scale)
+        got = r1.penalty(Linear(), real, fake, None, space).item()
+        assert got == pytest.approx(0.5 * 25.0 * scale**2, rel=1e-6)
 
 
 @pytest.mark.parametrize("on", ["real", "fake", "mix", "interpolates"])

@@ -83,3 +83,80 @@ def test_batchnorm_penalty(tmp_path: Path) -> None:
             assert rows[norm][when]["slope_spread"] < 1e-5
     for when in ("init", "trained"):
         assert rows["batch"][when]["slope_spread"] > 0.05
+
+
+def test_per_condition_penalty(tmp_path: Path) -> None:
+    out = run("per_condition_penalty", tmp_path)
+    rows = {(r["p1"], r["per_class"]): r for r in out["rows"]}
+    # a_c = 1 + W_c/(2λ) (global) or 1 + K p_c W_c/(2λ) (per class); quick mode within ~8 %
+    assert out["worst_off"] < 0.12
+    for p1 in (0.5, 0.1, 0.9):  # the global penalty leaves the W1 = 8 class above target
+        assert rows[(p1, False)]["slope"][1] > 1.25
+    assert rows[(0.5, True)]["slope"][1] == pytest.approx(rows[(0.5, False)]["slope"][1], rel=0.03)
+    assert rows[(0.1, True)]["slope"][1] < 1.15  # a rare class is held by the per-class mean
+    assert rows[(0.9, True)]["slope"][1] > rows[(0.9, False)]["slope"][1] + 0.15  # a common one is not
+
+
+def test_dirac_gan(tmp_path: Path) -> None:
+    out = run("dirac_gan", tmp_path)  # float64 linear algebra: analytic to rounding
+    assert out["jacobian_error"] < 1e-12
+    assert out["critical"]["simultaneous"] == pytest.approx(1.0, abs=1e-6)
+    assert out["critical"]["alternating"] == pytest.approx(0.95, abs=1e-6)  # 1 - h/2
+    assert out["radius_at_zero"]["simultaneous"] == pytest.approx(math.sqrt(1.01), abs=1e-9)
+    assert out["radius_at_zero"]["alternating"] == pytest.approx(1.0, abs=1e-9)
+    for r in out["rows"]:
+        assert r["complex"] == (r["lambda"] < 1) and r["radius"] < 1
+        assert (r["theta_sign_changes"] >= 3) if r["lambda"] < 1 else (r["theta_sign_changes"] == 0)
+    gp = out["gp"]
+    assert gp["amplitude"] == pytest.approx(2 * gp["lambda"], rel=0.02)  # a cycle through ±2λ
+    assert gp["late_min_norm"] > 0.5 and gp["jacobian_radius"] > 1e3
+
+
+def test_w_signal(tmp_path: Path) -> None:
+    out = run("w_signal", tmp_path)
+    for r in out["rows"]:
+        assert math.isfinite(r["estimate"]) and r["w1_exact"] > 0
+        assert 0.0 <= r["high_quality"] <= 1.0
+    # found: not "lower is always better" (quick mode: 44 % of pairs discordant, rho 0.09;
+    # default: 25 %, rho 0.61). A GAN trajectory is not compared, only that it is not monotone.
+    assert out["discordant"]["w1"] > 0.05
+    assert out["spearman"]["estimate_w1"] < 0.9
+
+
+def test_dead_zones(tmp_path: Path) -> None:
+    out = run("dead_zones", tmp_path)
+    rows = {(r["leaky"], r["seed"]): r for r in out["rows"]}
+    assert out["relu_seeds_with_dead_points"] >= 3  # deterministic initial weights: 4 of 4
+    assert out["blind_grad_max"] == 0.0  # the penalty's weight gradient over dead points
+    dead = rows[(False, 2)]  # dead on all the data: zero gradient, so Adam never moves it
+    assert dead["zero_share_end"] == 1.0 and abs(dead["estimate_ratio"]) < 1e-6
+    assert dead["blind_penalty_end"] == pytest.approx(10.0, rel=1e-4)
+    assert out["leaky_zero_share_max"] == 0.0  # leaky ReLU: never exactly zero
+    assert rows[(True, 2)]["estimate_ratio"] > 0.8  # same initial weights, trains
+
+
+def test_penalty_weight(tmp_path: Path) -> None:
+    out = run("penalty_weight", tmp_path)
+    crit = {r["lambda"]: r for r in out["critic"]}
+    # small λ: the converged critic sits at the soft optimum a = 1 + W1/(2λ), slopes above 1
+    assert crit[0.1]["ratio"] == pytest.approx(crit[0.1]["predicted_ratio"], rel=0.05)
+    assert crit[1.0]["ratio"] == pytest.approx(crit[1.0]["predicted_ratio"], rel=0.03)
+    assert crit[0.1]["slope_mean"] > 4.0
+    # large λ: slopes pinned at 1, but the estimate lags far below W1 (found: 0.17-0.31)
+    assert crit[1000.0]["slope_mean"] == pytest.approx(1.0, abs=0.05)
+    assert crit[1000.0]["ratio"] < 0.5
+    gan = {r["lambda"]: r for r in out["gan"]}
+    assert all(math.isfinite(r["w1"]) for r in out["gan"])
+    assert gan[0.1]["slope_mean"] > 1.4 and gan[1000.0]["slope_mean"] < 1.2
+
+
+def test_manifold(tmp_path: Path) -> None:
+    rows = {r["dim"]: r for r in run("manifold", tmp_path)["rows"]}
+    off = [rows[d]["off_share_gaussian"] for d in (2, 8, 32)]
+    assert off == sorted(off) and off[0] > 0.6 and off[-1] > 0.9  # interpolates leave the curve
+    for r in rows.values():  # chords of a circle leave it at every D (found 0.477)
+        assert r["off_share_on_curve"] == pytest.approx(0.477, abs=0.03)
+        assert r["modes"] <= 8 and 0.0 <= r["high_quality"] <= 1.0
+    # the critic's gradient at the data is mostly normal to the curve (quick: 0.028 vs 0.142)
+    assert rows[32]["tangential_share"] < 0.6 * rows[32]["random_share"]
+    assert rows[32]["inplane_share"] < 0.5
