@@ -1,8 +1,8 @@
 """Photos for super-resolution: the embedded default set, user folders, patches and LR inputs.
 
 Embedded default (no download): the colour photographs inside the scikit-image wheel and
-scikit-learn's two sample photos. The split is fixed and documented in ``DEFAULT_TEST``: those
-images are held out and never trained on.
+scikit-learn's two sample photos (``wgan_core.images``, shared with img2img). The split is fixed
+and documented in ``DEFAULT_TEST``: those images are held out and never trained on.
 
 Low-resolution inputs are made with kornia's bicubic resize with antialiasing (a Gaussian
 prefilter), so training and evaluation degrade images the same way.
@@ -10,142 +10,31 @@ prefilter), so training and evaluation degrade images the same way.
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-import numpy as np
 import torch
 from kornia.geometry.transform import resize
 from torch import Tensor
 
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
+# Image loading and the embedded photographs with their split are shared with img2img.
+from wgan_core import images
+from wgan_core.images import (DEFAULT_TEST, DEFAULT_TRAIN, EXTENSIONS, Photo, Warn,
+                              find_images, load_folder, read_image, split_user_photos,
+                              to_rgb_float)
+from wgan_core.images import warn_stderr as _warn
 
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-
-#: Training photos of the default set: (source, name). Both motorcycle views stay on the same
-#: side of the split, so no held-out scene is seen from another angle.
-DEFAULT_TRAIN = [
-    ("skimage", "astronaut"), ("skimage", "rocket"), ("skimage", "hubble_deep_field"),
-    ("skimage", "retina"), ("skimage", "immunohistochemistry"),
-    ("skimage", "motorcycle_left"), ("skimage", "motorcycle_right"),
-    ("sklearn", "china.jpg"),
-]
-#: Held-out photos of the default set: never trained on, evaluated at full size.
-DEFAULT_TEST = [("skimage", "chelsea"), ("skimage", "coffee"), ("sklearn", "flower.jpg")]
-
-Warn = Callable[[str], None]
-
-
-@dataclass
-class Photo:
-    """One RGB image in [0, 1], shape [3, H, W], with the name it is reported under."""
-
-    name: str
-    image: Tensor
-
-
-def _warn(msg: str) -> None:
-    """Default warning sink: one line on stderr (the run passes its context.echo instead)."""
-    print(f"warning: {msg}", file=sys.stderr, flush=True)
-
-
-def to_rgb_float(arr: np.ndarray) -> np.ndarray:
-    """Any image array (gray, gray+alpha, RGB, RGBA; 8/16-bit, float, bool) -> float32 RGB [0,1]."""
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.float32)
-    elif arr.dtype.kind in "ui":
-        # 16-bit data decoded into wider ints (Pillow's mode "I") still means 0..65535.
-        top = 255.0 if arr.dtype == np.uint8 or arr.max(initial=0) <= 255 else 65535.0
-        arr = arr.astype(np.float32) / top
-    else:
-        arr = arr.astype(np.float32)
-        peak = float(np.nanmax(arr)) if arr.size else 1.0
-        arr = np.nan_to_num(arr / peak if peak > 1.0 else arr)
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    if arr.ndim != 3:
-        raise ValueError(f"unsupported array shape {arr.shape}")
-    channels = arr.shape[2]
-    if channels in (1, 2):  # gray (+ alpha): alpha dropped, gray repeated
-        arr = np.repeat(arr[..., :1], 3, axis=2)
-    elif channels >= 3:  # RGBA: alpha dropped
-        arr = arr[..., :3]
-    return np.clip(arr, 0.0, 1.0)
-
-
-def read_image(path: Path) -> Tensor:
-    """Read one image file as a [3, H, W] float tensor; raises ValueError/OSError if unreadable."""
-    from PIL import Image
-
-    with Image.open(path) as img:
-        img.load()  # decode now, so a truncated file fails here and not later
-        if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F", "1", "L", "LA", "RGB",
-                        "RGBA"):
-            arr = np.asarray(img)
-        else:  # palette, CMYK, YCbCr, ...: let Pillow produce RGB(A)
-            arr = np.asarray(img.convert("RGBA" if "transparency" in img.info else "RGB"))
-    return torch.from_numpy(np.ascontiguousarray(to_rgb_float(arr).transpose(2, 0, 1)))
-
-
-def find_images(folder: Path) -> list[Path]:
-    """Image files under a folder (recursive, sorted); DataError if the folder is missing."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise DataError(f"{folder}: no such folder")
-    if folder.is_file():
-        return [folder]
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
-
-
-def load_folder(folder: Path, warn: Warn = _warn) -> list[Photo]:
-    """All readable images of a folder; unreadable ones are skipped with a warning naming them."""
-    files = find_images(folder)
-    if not files:
-        raise DataError(f"{folder}: no images found (png, jpg, jpeg, bmp, tif)")
-    photos = []
-    for path in files:
-        try:
-            photos.append(Photo(str(path.relative_to(folder) if path != folder else path.name),
-                                read_image(path)))
-        except (OSError, ValueError, SyntaxError) as exc:
-            warn(f"skipping unreadable image {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-    if not photos:
-        raise DataError(f"{folder}: none of the {len(files)} image files could be read")
-    return photos
-
-
-def _default_photo(source: str, name: str) -> Photo:
-    if source == "skimage":
-        import skimage.data
-
-        if name.startswith("motorcycle_"):  # stereo_motorcycle() gives (left, right, disparity)
-            arr = skimage.data.stereo_motorcycle()[0 if name.endswith("left") else 1]
-        else:
-            arr = getattr(skimage.data, name)()
-        return Photo(name, torch.from_numpy(to_rgb_float(np.asarray(arr)).transpose(2, 0, 1).copy()))
-    from sklearn.datasets import load_sample_image
-
-    return Photo(name.removesuffix(".jpg"),
-                 torch.from_numpy(to_rgb_float(load_sample_image(name)).transpose(2, 0, 1).copy()))
+__all__ = ["DEFAULT_TEST", "DEFAULT_TRAIN", "EXTENSIONS", "PatchSource", "Photo", "Warn",
+           "default_photos", "downscale", "find_images", "flip_transpose", "load_folder",
+           "load_photos", "modcrop", "read_image", "split_user_photos", "to_rgb_float",
+           "upscale_bicubic"]
 
 
 def default_photos() -> tuple[list[Photo], list[Photo]]:
-    """The embedded (train, held-out) photos."""
-    return ([_default_photo(*k) for k in DEFAULT_TRAIN], [_default_photo(*k) for k in DEFAULT_TEST])
-
-
-def split_user_photos(photos: list[Photo]) -> tuple[list[Photo], list[Photo]]:
-    """Fixed split of a user folder without --test-data: every 5th image (sorted by path,
-    starting with the 5th; at least the last one) is held out."""
-    if len(photos) < 2:
-        raise DataError(f"need at least 2 images to hold one out for evaluation (found "
-                        f"{len(photos)}); or pass --test-data")
-    test_idx = set(range(4, len(photos), 5)) or {len(photos) - 1}
-    return ([p for i, p in enumerate(photos) if i not in test_idx],
-            [p for i, p in enumerate(photos) if i in test_idx])
+    """The embedded (train, held-out) photos named by this module's ``DEFAULT_TRAIN`` and
+    ``DEFAULT_TEST`` (read at call time, so a benchmark may select others)."""
+    return images.default_photos(DEFAULT_TRAIN, DEFAULT_TEST)
 
 
 def load_photos(data: Path | None, test_data: Path | None, patch_size: int, scale: int,

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import copy
-import os
-from collections import Counter
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +16,7 @@ from torch import Tensor
 
 from wgan_core.checkpoint import load_sampling_generator
 from wgan_core.data import Batch
-from wgan_core.errors import DataError
-from wgan_core.files import atomic_file
+from wgan_core.images import apply_to_images, comparison_stems
 from wgan_core.plots import pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
@@ -27,8 +24,7 @@ from wgan_core.trainer import Trainer
 
 from .augment import AdaptiveAugment
 from .config import SuperResConfig
-from .data import (EXTENSIONS, Photo, PatchSource, downscale, find_images, load_photos,
-                   modcrop, read_image, upscale_bicubic)
+from .data import Photo, PatchSource, downscale, load_photos, modcrop, upscale_bicubic
 from .metrics import hf_ratio, psnr_y, ssim_y
 from .models import SRCritic, SRGenerator
 from .tiling import upscale_tiled
@@ -161,19 +157,6 @@ def _best_crop(hr: Tensor, size: int) -> tuple[int, int]:
     return (idx // pooled.shape[-1]) * stride, (idx % pooled.shape[-1]) * stride
 
 
-def comparison_stems(names: list[str]) -> list[str]:
-    """File-name stems for the comparison PNGs of held-out images named by their paths
-    relative to --test-data: folders stay in the stem (a/x.png and b/x.png must not share a
-    file), and so does the extension when two names differ only there (x.png, x.jpg)."""
-    def flat(name: str) -> str:
-        return name.replace("/", "_").replace("\\", "_")
-
-    stems = [flat(str(Path(n).with_suffix(""))) for n in names]
-    counts = Counter(stems)
-    return [stem if counts[stem] == 1 else flat(n).replace(".", "_")
-            for stem, n in zip(stems, names)]
-
-
 def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor,
                    row: dict[str, float], scale: int, run_dir: Path, file_stem: str) -> Path:
     """low-res | bicubic | pixel-loss | adversarial | original, on a zoomed crop."""
@@ -213,84 +196,17 @@ def load_trained_generator(run_dir: Path, config: SuperResConfig, checkpoint: di
     return load_sampling_generator(make_generator(config), checkpoint)
 
 
-def _check_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"{folder}: cannot create output folder ({exc.strerror})") from None
-    if not os.access(folder, os.W_OK):
-        raise DataError(f"{folder}: output folder is not writable")
-
-
-def save_image(img: Tensor, path: Path) -> Path:
-    """Write an RGB [3,H,W] image in [0,1] atomically (8-bit; format from the suffix)."""
-    from PIL import Image
-
-    arr = (img.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy())
-    image_format = Image.registered_extensions()[path.suffix.lower()]
-    with atomic_file(path) as fh:
-        Image.fromarray(arr).save(fh, format=image_format)
-    return path
-
-
-def _check_jobs(jobs: list[tuple[Path, Path]], overwrite: bool) -> None:
-    """Refuse, before anything is written, outputs that would replace an input, collide with
-    each other (a.png and a.jpg -> a.png), or replace an existing file without ``overwrite``."""
-    inputs = {src.resolve() for src, _ in jobs}
-    seen: dict[Path, Path] = {}
-    for src, dst in jobs:
-        target = dst.resolve()
-        if target in inputs:
-            raise DataError(f"output {dst} is an input image; choose another output")
-        if target in seen:
-            raise DataError(f"{seen[target]} and {src} would both be written to {dst}; "
-                            f"rename one of them")
-        seen[target] = src
-        if dst.exists() and not overwrite:
-            raise DataError(f"{dst} already exists; pass --force to overwrite it")
-
-
 def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
           overwrite: bool = False, warn: Callable[[str], None] | None = None) -> list[Path]:
     """Upscale one image (OUTPUT is a file) or every image of a folder, recursively (OUTPUT is
     a folder mirroring INPUT, PNG files). Unreadable images are skipped with a warning.
     Existing outputs are kept (DataError) unless ``overwrite``; an input is never replaced."""
-    from .data import _warn
-
-    warn = warn or _warn
-    input, output = Path(input), Path(output)
-    if not input.exists():
-        raise DataError(f"{input}: no such file or folder")
     config, model = load_generator(run_dir, device)
-    if input.is_file():
-        if output.is_dir():
-            output = output / (input.stem + "_x%d.png" % config.scale)
-        if output.suffix.lower() not in EXTENSIONS:
-            raise DataError(f"{output}: output must end in one of {', '.join(EXTENSIONS)}")
-        jobs = [(input, output)]
-    else:
-        files = find_images(input)
-        if not files:
-            raise DataError(f"{input}: no images found (png, jpg, jpeg, bmp, tif)")
-        jobs = [(f, output / f.relative_to(input).with_suffix(".png")) for f in files]
-    _check_jobs(jobs, overwrite)
-    _check_writable(output.parent if input.is_file() else output)
-    written = []
-    for src, dst in jobs:
-        try:
-            img = read_image(src)
-        except (OSError, ValueError, SyntaxError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if len(jobs) == 1:  # one named file: an error, not a warning and then an error
-                raise DataError(f"{src}: unreadable image ({reason})") from None
-            warn(f"skipping unreadable image {src}: {reason}")
-            continue
-        sr = upscale(model, img.unsqueeze(0).to(device), config.tile)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        written.append(save_image(sr[0], dst))
-    if not written:
-        raise DataError(f"{input}: none of the {len(jobs)} image files could be read")
-    return written
+
+    def transform(img: Tensor) -> Tensor:
+        return upscale(model, img.unsqueeze(0).to(device), config.tile)[0]
+
+    return apply_to_images(input, output, transform, f"_x{config.scale}", overwrite, warn)
 
 
 PLUGIN = Plugin(

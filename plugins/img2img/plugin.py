@@ -1,0 +1,245 @@
+"""``wgan run img2img``: an L1-only phase, then L1 + Wasserstein PatchGAN training, evaluation on
+held-out pairs at full size; ``wgan apply RUN_DIR INPUT OUTPUT``: translate new source images."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from wgan_core.checkpoint import load_sampling_generator
+from wgan_core.constraints import Constraint, GradientPenalty, constraint_from_config
+from wgan_core.data import Batch
+from wgan_core.images import apply_tiled, apply_to_images, comparison_stems
+from wgan_core.files import atomic_file
+from wgan_core.plugin import Plugin, RunContext, RunResult
+from wgan_core.runs import load_run
+from wgan_core.trainer import Trainer
+
+from .config import Img2ImgConfig
+from .data import Pair, PairSource, greyscale, load_pairs
+from .metrics import image_metrics, swd_metrics
+from .models import PatchCritic, UNetGenerator, unet_depth
+
+
+def make_generator(config: Img2ImgConfig) -> UNetGenerator:
+    return UNetGenerator(unet_depth(config.crop_size), config.channels, config.norm,
+                         config.dropout, upsample=config.upsample)
+
+
+def make_constraint(config: Img2ImgConfig) -> Constraint:
+    """The run's constraint; with ``condition_penalty`` the gradient penalty also holds the
+    critic's slope w.r.t. the source (the core's ``condition_weight``, same pass)."""
+    constraint = constraint_from_config(config)
+    if config.condition_penalty > 0:
+        assert isinstance(constraint, GradientPenalty)  # validate() allows gp/lp only
+        constraint.condition_weight = config.condition_penalty
+    return constraint
+
+
+def l1_loss(weight: float) -> Callable[[Tensor, Batch], Tensor]:
+    """λ × mean absolute error to the real target (both phases)."""
+    def loss(fake: Tensor, batch: Batch) -> Tensor:
+        return weight * F.l1_loss(fake, batch.real)
+
+    return loss
+
+
+def translate(model: UNetGenerator, source: Tensor, tile: int) -> Tensor:
+    """A source [B,3,H,W] of any size -> its translation, in overlapping tiles (the overlap,
+    3 x 2**depth pixels, covers most of the U-Net's context, so seams do not show)."""
+    model.eval()
+    return apply_tiled(model, source, 1, tile, 3 * model.multiple, model.multiple)
+
+
+# ---------------------------------------------------------------------- run
+
+def run(config: Img2ImgConfig, context: RunContext) -> RunResult:
+    """Train both phases (resuming from their checkpoints) and evaluate on held-out pairs."""
+    run_started = time.perf_counter()
+    run_dir = Path(context.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    train, test = load_pairs(config, warn=context.echo)
+    what = (f"aligned pairs from {config.data}" if config.data is not None else
+            f"pairs from {config.data_a} / {config.data_b}" if config.data_a is not None else
+            f"task {config.task}")
+    context.echo(f"img2img ({what}): training on {len(train)} images "
+                 f"({', '.join(p.name for p in train)}); held out {len(test)} "
+                 f"({', '.join(p.name for p in test)})")
+    source = PairSource(train, config.crop_size)
+    content = l1_loss(config.l1_weight)
+
+    # Phase 1: L1 only (the "L1-only" model of the comparison; the start of phase 2).
+    torch.manual_seed(config.seed)
+    generator = make_generator(config)
+    started = time.perf_counter()
+    if config.pretrain_steps > 0:
+        phase1 = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
+        pre = Trainer(generator, None, source, phase1, run_dir=run_dir, extra_loss=content,
+                      callbacks=context.callbacks("L1 phase"), checkpoint_name="pretrain.pt",
+                      log_name="log_pretrain.csv", device=context.device,
+                      strategy=context.strategy).fit()
+        l1_model = copy.deepcopy(pre.sampling_generator).eval()
+        # The L1 phase trained in this call (fresh, or resumed with more --pretrain-steps): an
+        # adversarial checkpoint started from older L1 weights is stale; it is moved aside.
+        stale = run_dir / "checkpoints" / "last.pt"
+        if context.is_main and pre.step > (pre.resumed_from or 0) and stale.exists():
+            kept = stale.replace(stale.with_name("adversarial_stale.pt"))
+            context.echo(f"img2img: the L1 phase moved on; the adversarial phase starts again "
+                         f"(its old checkpoint kept as {kept})")
+        pretrain_steps_done = pre.step - (pre.resumed_from or 0)
+    else:
+        l1_model = copy.deepcopy(generator).eval()
+        pretrain_steps_done = 0
+    seconds_pretrain = time.perf_counter() - started
+
+    # Phase 2: λ L1 + adv_weight × Wasserstein loss against the PatchGAN critic.
+    torch.manual_seed(config.seed + 1)
+    generator = make_generator(config)
+    generator.load_state_dict(l1_model.state_dict())
+    critic = PatchCritic(config.critic_channels)
+    started = time.perf_counter()
+    adv = Trainer(generator, critic, source, replace(config, seed=config.seed + 1),
+                  constraint=make_constraint(config), run_dir=run_dir, extra_loss=content,
+                  adversarial_weight=config.adv_weight, callbacks=context.callbacks("adversarial"),
+                  device=context.device, strategy=context.strategy).fit()
+    seconds_adversarial = time.perf_counter() - started
+    adversarial_steps_done = adv.step - (adv.resumed_from or 0)
+    if not context.is_main:
+        return RunResult(metrics={})
+
+    metrics, artifacts = evaluate(test, l1_model, adv.sampling_generator.eval(), config, run_dir)
+
+    def rate(steps: int, seconds: float) -> float:
+        return steps * config.batch_size / seconds if steps and seconds > 0 else float("nan")
+
+    metrics.update({
+        "task": config.task if config.data is None and config.data_a is None else "user",
+        "train_images": [p.name for p in train],
+        "test_images": [p.name for p in test],
+        "seconds_pretrain": seconds_pretrain,
+        "seconds_adversarial": seconds_adversarial,
+        "patches_per_second_pretrain": rate(pretrain_steps_done, seconds_pretrain),
+        "patches_per_second_adversarial": rate(adversarial_steps_done, seconds_adversarial),
+        "seconds_total": time.perf_counter() - run_started,
+    })
+    return RunResult(metrics=metrics, artifacts=artifacts)
+
+
+MODELS = ("l1", "adv")
+
+
+@torch.no_grad()
+def evaluate(test: list[Pair], l1_model: UNetGenerator, adv_model: UNetGenerator,
+             config: Img2ImgConfig, run_dir: Path) -> tuple[dict[str, Any], list[Path]]:
+    """Every held-out pair at full size (tiled), for the L1-only and the adversarial model:
+    L1 error, PSNR, SSIM and high-frequency ratio per image, and the sliced Wasserstein
+    distance per image and over the whole set; one comparison PNG per image."""
+    device = next(adv_model.parameters()).device
+    outputs: dict[str, list[Tensor]] = {m: [] for m in MODELS}
+    for pair in test:
+        src = pair.source.unsqueeze(0).to(device)
+        outputs["l1"].append(translate(l1_model, src, config.tile)[0].cpu())
+        outputs["adv"].append(translate(adv_model, src, config.tile)[0].cpu())
+    per_image: dict[str, dict[str, float]] = {p.name: {} for p in test}
+    metrics: dict[str, Any] = {}
+    for m in MODELS:
+        for pair, out in zip(test, outputs[m]):
+            for key, value in image_metrics(out, pair.target).items():
+                per_image[pair.name][f"{key}_{m}"] = value
+        swd, levels, each = swd_metrics(outputs[m], [p.target for p in test])
+        for pair, value in zip(test, each):
+            per_image[pair.name][f"swd_{m}"] = value
+        metrics[f"swd_{m}"] = swd  # the set's SWD: all images' patches in one distribution
+        metrics[f"swd_levels_{m}"] = levels
+    for key in next(iter(per_image.values())):
+        if not key.startswith("swd_"):
+            metrics[key] = float(np.mean([row[key] for row in per_image.values()]))
+    stems = comparison_stems([p.name for p in test])
+    artifacts = [comparison_png(pair, {m: outputs[m][i] for m in MODELS}, per_image[pair.name],
+                                run_dir, stems[i]) for i, pair in enumerate(test)]
+    metrics["per_image"] = per_image
+    return metrics, artifacts
+
+
+def comparison_png(pair: Pair, out: dict[str, Tensor], row: dict[str, float], run_dir: Path,
+                   file_stem: str) -> Path:
+    """source | L1-only | adversarial | real target at full resolution, each under a caption
+    (drawn with Pillow: matplotlib takes seconds per full-size figure)."""
+    from PIL import Image, ImageDraw
+
+    panels = [("source", pair.source),
+              (f"L1-only  PSNR {row['psnr_l1']:.2f} dB  SWD {row['swd_l1']:.0f}", out["l1"]),
+              (f"adversarial  PSNR {row['psnr_adv']:.2f} dB  SWD {row['swd_adv']:.0f}",
+               out["adv"]),
+              ("real target", pair.target)]
+    h, w = pair.target.shape[-2:]
+    gap, caption = 4, 18
+    sheet = Image.new("RGB", (4 * w + 3 * gap, h + caption), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (title, img) in enumerate(panels):
+        arr = img.detach().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+        sheet.paste(Image.fromarray(arr), (i * (w + gap), caption))
+        draw.text((i * (w + gap) + 2, 3), title, fill="black")
+    path = Path(run_dir) / f"comparison_{file_stem}.png"
+    with atomic_file(path) as fh:
+        sheet.save(fh, format="PNG")
+    return path
+
+
+# ---------------------------------------------------------------------- apply
+
+def load_generator(run_dir: Path, device: torch.device) -> tuple[Img2ImgConfig, UNetGenerator]:
+    """The run's config and its evaluation generator (EMA weights when present)."""
+    config, ckpt = load_run(Path(run_dir), PLUGIN, map_location=device)
+    return config, load_sampling_generator(make_generator(config).to(device), ckpt)
+
+
+def load_trained_generator(run_dir: Path, config: Img2ImgConfig, checkpoint: dict
+                           ) -> UNetGenerator:
+    """The run's adversarial generator (EMA weights), for ``wgan.load``: source image in [0, 1]
+    ``[B, 3, H, W]`` (sides multiples of ``generator.multiple``) -> target ``[B, 3, H, W]``."""
+    return load_sampling_generator(make_generator(config), checkpoint)
+
+
+def prepare_source(config: Img2ImgConfig, image: Tensor) -> Tensor:
+    """A user's input as the source the run trained on: a colorize run sees greyscale (a colour
+    photo is converted); every other run takes the image as it is (an edges2photo run expects
+    an edge drawing, black lines on white)."""
+    uses_task = config.data is None and config.data_a is None
+    return greyscale(image) if uses_task and config.task == "colorize" else image
+
+
+def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
+          overwrite: bool = False, warn: Callable[[str], None] | None = None) -> list[Path]:
+    """Translate one source image (OUTPUT is a file) or every image of a folder, recursively
+    (OUTPUT is a folder mirroring INPUT, PNG files), at its own size. Unreadable images in a
+    folder are skipped with a warning. Existing outputs are kept (DataError) unless
+    ``overwrite``; an input is never replaced."""
+    config, model = load_generator(run_dir, device)
+
+    def transform(img: Tensor) -> Tensor:
+        source = prepare_source(config, img).unsqueeze(0).to(device)
+        return translate(model, source, config.tile)[0]
+
+    return apply_to_images(input, output, transform, "_translated", overwrite, warn)
+
+
+PLUGIN = Plugin(
+    name="img2img",
+    summary="Paired image-to-image translation (edges -> photo, greyscale -> colour): pix2pix's "
+            "U-Net with a Wasserstein PatchGAN critic",
+    config_class=Img2ImgConfig,
+    run=run,
+    apply=apply,
+    load_generator=load_trained_generator,
+    smoke_overrides={"steps": 2, "pretrain_steps": 2, "batch_size": 2, "crop_size": 32,
+                     "channels": 4, "critic_channels": 4, "log_every": 1, "task": "colorize"},
+)

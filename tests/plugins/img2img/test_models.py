@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+from wgan_plugins.img2img.models import PatchCritic, UNetGenerator, unet_depth
+
+
+@pytest.mark.parametrize("crop,depth,patches", [(32, 3, 2), (64, 4, 6)])
+@pytest.mark.parametrize("norm,upsample", [("none", "transposed"), ("instance", "resize")])
+def test_unet_and_critic_shapes(crop: int, depth: int, patches: int, norm: str,
+                                upsample: str) -> None:
+    g = UNetGenerator(unet_depth(crop), channels=4, norm=norm, upsample=upsample)
+    assert g.depth == depth and g.multiple == 2 ** depth
+    src = torch.rand(2, 3, crop, crop)
+    out = g(src)
+    assert out.shape == src.shape and 0 <= out.min() and out.max() <= 1
+    c = PatchCritic(channels=4)
+    # pix2pix's map: 30x30 on 256 px; here (crop/8 - 2) per side
+    assert c.patch_map(out, src).shape == (2, 1, patches, patches)
+    assert c(out, src).shape == (2,)
+    # fully convolutional: any multiple of 2**depth, not only the crop
+    assert g(torch.rand(1, 3, 2 * crop, 3 * crop)).shape == (1, 3, 2 * crop, 3 * crop)
+
+
+def test_dropout_is_the_noise_in_training_only() -> None:
+    g = UNetGenerator(4, channels=4)
+    x = torch.rand(1, 3, 64, 64)
+    assert not torch.equal(g.train()(x), g(x))
+    assert torch.equal(g.eval()(x), g(x))
+
+
+def test_critic_receptive_field_is_70_pixels() -> None:
+    """The gradient of one interior patch score w.r.t. the input is non-zero exactly on a 70x70
+    window (source and target alike)."""
+    torch.manual_seed(0)
+    c = PatchCritic(channels=2)
+    x = torch.rand(1, 3, 160, 160, requires_grad=True)
+    cond = torch.rand(1, 3, 160, 160, requires_grad=True)
+    patch_map = c.patch_map(x, cond)
+    patch_map[0, 0, 8, 8].backward()
+    for grad in (x.grad, cond.grad):
+        rows = grad.abs().sum(dim=(0, 1, 3)).nonzero().flatten()
+        cols = grad.abs().sum(dim=(0, 1, 2)).nonzero().flatten()
+        assert len(rows) == len(cols) == PatchCritic.receptive_field == 70
+        assert rows.max() - rows.min() == cols.max() - cols.min() == 69
+        assert (grad.abs().sum(dim=(0, 1))[rows.min():rows.max() + 1,
+                                            cols.min():cols.max() + 1] > 0).all()
