@@ -49,7 +49,10 @@ def stop(procs: list[subprocess.Popen]) -> None:
 
 def test_two_supernodes_two_rounds_with_flwr_run(tmp_path: Path) -> None:
     env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
-           "FLWR_HOME": str(tmp_path / "flwr"), "OMP_NUM_THREADS": "1"}
+           "FLWR_HOME": str(tmp_path / "flwr"), "OMP_NUM_THREADS": "1",
+           # the SuperLink starts flower-superexec by name: find it next to this Python even
+           # when the virtual environment is not activated
+           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     link = free_port()
     (tmp_path / "flwr").mkdir()
     (tmp_path / "flwr" / "config.toml").write_text(
