@@ -250,12 +250,18 @@ class SpectralNormalization(Constraint):
 
 
 def make_constraint(name: str, penalty_weight: float = 10.0, clip_value: float = 0.01,
-                    penalty_on: PenaltySampling = "interpolates") -> Constraint:
-    """The constraint called ``name`` on the command line: gp, lp, sn, clip or none."""
+                    penalty_on: PenaltySampling = "interpolates",
+                    condition_weight: float = 0.0) -> Constraint:
+    """The constraint called ``name`` on the command line: gp, lp, sn, clip or none.
+    ``condition_weight`` (gp and lp only) also penalises the gradient w.r.t. the condition."""
+    if condition_weight and name not in ("gp", "lp"):
+        raise ValueError(f"a condition penalty needs gp or lp, not '{name}'")
     if name == "gp":
-        return GradientPenalty(penalty_weight, penalty_on, one_sided=False)
+        return GradientPenalty(penalty_weight, penalty_on, one_sided=False,
+                               condition_weight=condition_weight)
     if name == "lp":
-        return GradientPenalty(penalty_weight, penalty_on, one_sided=True)
+        return GradientPenalty(penalty_weight, penalty_on, one_sided=True,
+                               condition_weight=condition_weight)
     if name == "sn":
         return SpectralNormalization()
     if name == "clip":
@@ -265,9 +271,9 @@ def make_constraint(name: str, penalty_weight: float = 10.0, clip_value: float =
     raise ValueError(f"unknown constraint '{name}' (choose gp, lp, sn, clip or none)")
 
 
-def constraint_from_config(config: Any) -> Constraint:
+def constraint_from_config(config: Any, condition_weight: float = 0.0) -> Constraint:
     """The constraint a training config names (its ``constraint``, ``penalty_weight``,
     ``clip_value`` and ``penalty_on``): the trainer and every loader of a trained critic use
     this one function, so a critic is always rebuilt as it was trained."""
     return make_constraint(config.constraint, config.penalty_weight, config.clip_value,
-                           config.penalty_on)
+                           config.penalty_on, condition_weight)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from wgan_core.checkpoint import load_sampling_generator
-from wgan_core.constraints import Constraint, GradientPenalty, constraint_from_config
+from wgan_core.constraints import Constraint, constraint_from_config
 from wgan_core.data import Batch
 from wgan_core.images import apply_tiled, apply_to_images, comparison_stems
 from wgan_core.files import atomic_file
@@ -37,11 +37,7 @@ def make_generator(config: Img2ImgConfig) -> UNetGenerator:
 def make_constraint(config: Img2ImgConfig) -> Constraint:
     """The run's constraint; with ``condition_penalty`` the gradient penalty also holds the
     critic's slope w.r.t. the source (the core's ``condition_weight``, same pass)."""
-    constraint = constraint_from_config(config)
-    if config.condition_penalty > 0:
-        assert isinstance(constraint, GradientPenalty)  # validate() allows gp/lp only
-        constraint.condition_weight = config.condition_penalty
-    return constraint
+    return constraint_from_config(config, condition_weight=config.condition_penalty)
 
 
 def l1_loss(weight: float) -> Callable[[Tensor, Batch], Tensor]:

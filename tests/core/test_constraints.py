@@ -189,6 +189,9 @@ def test_make_constraint_names() -> None:
     assert make_constraint("clip").default_optimizer == "rmsprop"
     with pytest.raises(ValueError):
         make_constraint("bogus")
+    assert make_constraint("lp", condition_weight=0.5).condition_weight == 0.5
+    with pytest.raises(ValueError, match="needs gp or lp"):
+        make_constraint("sn", condition_weight=0.5)
 
 
 PENALTY_WEIGHT = 100.0
