@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wgan_core.graph_space import GraphSpace
+from wgan_core.domains.graphs import GraphSpace
 from wgan_core.plugin import RunContext
 from wgan_plugins.graphgen.config import GraphGenConfig
 from wgan_plugins.graphgen.data import grid_road, hotspot_target

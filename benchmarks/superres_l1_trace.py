@@ -45,7 +45,7 @@ from wgan_core.trainer import Trainer
 from wgan_plugins.superres.config import SuperResConfig
 from wgan_plugins.superres.data import (Photo, PatchSource, downscale, flip_transpose,
                                         load_photos, modcrop, upscale_bicubic)
-from wgan_plugins.superres.metrics import psnr_y, y_channel
+from wgan_core.domains.images import psnr_y, y_channel
 from wgan_plugins.superres.plugin import l1_loss, make_generator, upscale
 
 

@@ -217,7 +217,7 @@ def audit_command(run_dir: Path | None, n: int, samples: Path | None, reference:
                   out: Path | None, seed: int, device: str) -> None:
     """Audit generated samples group by group (a run's, or any generator's CSV). Exit code 0
     when every threshold holds, 1 when a group is under-served, 2 for bad input."""
-    from wgan_core.groups import format_report
+    from wgan.audit import format_report
 
     with user_errors():
         result = api.audit(run_dir, samples=samples, reference=reference,

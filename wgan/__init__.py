@@ -24,11 +24,12 @@ import torch
 
 from wgan_core.errors import ConfigError
 from wgan_core.plugin import Plugin, RunResult
-from wgan_core.runs import execute, load_run, read_run_config
+from wgan_core.runs import execute, load_run
 from wgan_core.trainer import resolve_device
 
 from . import registry
-from .registry import PluginEntry
+from .audit import AuditResult, audit
+from .registry import PluginEntry, plugin_of_run
 
 __all__ = ["AuditResult", "LoadedRun", "PluginEntry", "apply", "audit", "load", "plugin_of_run",
            "plugins", "run", "sample"]
@@ -37,12 +38,6 @@ __all__ = ["AuditResult", "LoadedRun", "PluginEntry", "apply", "audit", "load", 
 def plugins() -> list[PluginEntry]:
     """Every registered plugin (a plugin that failed to load carries its error)."""
     return registry.discover()
-
-
-def plugin_of_run(run_dir: str | Path) -> Plugin:
-    """The plugin that made a run folder."""
-    name, _ = read_run_config(Path(run_dir))
-    return registry.get(name)
 
 
 def run(name: str, out: str | Path | None = None, config: str | Path | None = None,
@@ -108,89 +103,3 @@ def apply(run_dir: str | Path, input: str | Path, output: str | Path, device: st
     if not input.exists():
         raise ConfigError(f"{input}: no such file or folder")
     return plugin.apply(run_dir, input, output, resolve_device(device), overwrite=force)
-
-
-@dataclass
-class AuditResult:
-    """``wgan audit``: the group-wise report (also in ``audit.json``), the thresholds that
-    failed (empty: every group is served) and the files written."""
-
-    report: dict[str, Any]
-    failures: list[str]
-    paths: list[Path]
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-
-def audit(run_dir: str | Path | None = None, *, samples: str | Path | None = None,
-          reference: str | Path | None = None, group_column: str | None = None,
-          n: int = 10000, seed: int = 0, k: int = 5,
-          min_coverage: float | None = None, max_discrepancy: float | None = None,
-          target_proportions: str | None = None, out: str | Path | None = None,
-          device: str = "auto") -> AuditResult:
-    """``wgan audit``: group-wise metrics of a trained run (plugins offering ``audit``) or of
-    any generator's samples (``samples`` and ``reference`` CSV files with a ``group_column``).
-
-    Writes ``audit.json`` and ``audit.png`` to ``out`` (default: the run folder, or the
-    samples' folder) only after every input has been checked; thresholds default to
-    ``wgan_core.groups``' ``DEFAULT_MIN_COVERAGE`` / ``DEFAULT_MAX_DISCREPANCY``."""
-    from wgan_core.datasets import read_points_csv
-    from wgan_core.groups import (DEFAULT_MAX_DISCREPANCY, DEFAULT_MIN_COVERAGE, GroupedSamples,
-                                  check_thresholds, group_report, parse_proportions,
-                                  plot_report)
-    from wgan_core.runs import write_json
-
-    min_coverage = DEFAULT_MIN_COVERAGE if min_coverage is None else min_coverage
-    max_discrepancy = DEFAULT_MAX_DISCREPANCY if max_discrepancy is None else max_discrepancy
-    if not 0 <= min_coverage <= 1:
-        raise ConfigError(f"--min-coverage must be in [0, 1], got {min_coverage}")
-    if max_discrepancy < 0:
-        raise ConfigError(f"--max-discrepancy must be >= 0, got {max_discrepancy}")
-    if k < 1:
-        raise ConfigError(f"-k must be at least 1, got {k}")
-    if (run_dir is None) == (samples is None):
-        raise ConfigError("give either RUN_DIR or --samples GEN.csv --reference REAL.csv")
-    if run_dir is not None:
-        if reference is not None or group_column is not None:
-            raise ConfigError("--reference and --group-column go with --samples, not RUN_DIR")
-        if n <= k:
-            raise ConfigError(f"-n must be more than k={k}, got {n}")
-        run_dir = Path(run_dir)
-        plugin = plugin_of_run(run_dir)
-        if plugin.audit is None:
-            raise ConfigError(f"plugin '{plugin.name}' offers no audit (its samples fall into "
-                              f"no groups it knows)")
-        grouped = plugin.audit(run_dir, n, seed, resolve_device(device))
-        out_dir = Path(out) if out is not None else run_dir
-    else:
-        if reference is None or not group_column:
-            raise ConfigError("--samples needs --reference REAL.csv and --group-column NAME")
-        ref = read_points_csv(Path(reference), label_column=group_column, role="group")
-        gen = read_points_csv(Path(samples), label_column=group_column, role="group")
-        names = list(ref.label_names)
-        unknown = sorted(set(gen.label_names) - set(names))
-        if unknown:
-            raise ConfigError(f"{samples}: group '{unknown[0]}' is not in the reference "
-                              f"{reference} (groups: {', '.join(names)})")
-        if gen.dim != ref.dim:
-            raise ConfigError(f"{samples}: {gen.dim} feature columns, the reference {ref.dim}")
-        assert ref.labels is not None and gen.labels is not None
-        remap = torch.tensor([names.index(g) for g in gen.label_names], dtype=torch.long)
-        assert ref.points is not None and gen.points is not None
-        grouped = GroupedSamples(ref.points, ref.labels, gen.points, remap[gen.labels], names,
-                                 f"generated column '{group_column}'")
-        out_dir = Path(out) if out is not None else Path(samples).parent
-    if target_proportions:
-        grouped.target = torch.as_tensor(parse_proportions(target_proportions,
-                                                           grouped.group_names))
-    report = group_report(grouped, k=k, seed=seed)
-    failures = check_thresholds(report, min_coverage, max_discrepancy)
-    report["thresholds"] = {"min_coverage": min_coverage, "max_discrepancy": max_discrepancy}
-    report["failures"] = failures
-    report["passed"] = not failures
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [write_json(out_dir / "audit.json", report),
-             plot_report(report, out_dir / "audit.png", min_coverage)]
-    return AuditResult(report, failures, paths)

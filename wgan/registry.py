@@ -8,8 +8,10 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 from wgan_core.errors import WganError
+from wgan_core.runs import read_run_config
 from wgan_core.plugin import Plugin
 
 GROUP = "wgan.plugins"
@@ -73,3 +75,9 @@ def get(name: str) -> Plugin:
 def available() -> list[Plugin]:
     """Every plugin that loaded."""
     return [e.plugin for e in discover() if e.plugin is not None]
+
+
+def plugin_of_run(run_dir: str | Path) -> Plugin:
+    """The plugin that made a run folder."""
+    name, _ = read_run_config(Path(run_dir))
+    return get(name)

@@ -1,7 +1,9 @@
 """wgan_core: the four seams of a Wasserstein GAN, one trainer, domain-free metrics, plugin API.
 
 Generator and Critic (models), Constraint (constraints), MetricSpace (spaces); Trainer plays
-them against each other. Nothing here knows about images, graphs or any plugin.
+them against each other. The seams and the trainer know no domain: helpers that two plugins
+of one domain share (images, graphs) live in ``wgan_core.domains`` and are imported from
+there, never from here.
 """
 
 from .callbacks import Callback, Progress
@@ -13,9 +15,9 @@ from .constraints import (Constraint, GradientPenalty, NoConstraint, SpectralNor
                           make_constraint)
 from .data import Batch, DataSource, TensorSource, weighted_mean
 from .groups import GroupedSamples
-from .graph_space import EdgePenalty, GraphSpace, largest_component
 from .distributed import Strategy, TorchDistributed, strategy_from_environment
-from .errors import CheckpointError, ConfigError, DataError, NonFiniteLossError, WganError
+from .errors import (CheckpointError, CheckpointMismatchError, ConfigError, DataError,
+                     NonFiniteLossError, WganError)
 from .metrics import critic_w_estimate, mode_coverage, prdc, w1_exact
 from .models import Critic, Generator, MLPCritic, MLPGenerator
 from .plugin import Plugin, RunContext, RunResult
@@ -27,14 +29,14 @@ from .trainer import Trainer, resolve_device
 __version__ = "0.1.0"
 
 __all__ = sorted([
-    "Batch", "Callback", "CheckpointError", "ConfigError", "Constraint", "Critic", "DataError",
-    "DataSource", "EdgePenalty", "EuclideanSpace", "Generator", "GradientPenalty", "GraphSpace",
+    "Batch", "Callback", "CheckpointError", "CheckpointMismatchError", "ConfigError", "Constraint", "Critic", "DataError",
+    "DataSource", "EuclideanSpace", "Generator", "GradientPenalty", 
     "GroupedSamples", "MLPCritic", "MLPGenerator", "MetricSpace", "NoConstraint",
     "NonFiniteLossError", "Plugin", "Progress", "RunContext", "RunResult",
     "SpectralNormalization", "Strategy", "TensorSource", "TorchDistributed", "TrainConfig",
     "Trainer", "WeightClipping", "WganError", "ZeroCentredPenalty", "build_config", "config_to_dict",
     "constraint_from_config", "critic_w_estimate", "dot_refine", "effective_lipschitz",
-    "execute", "largest_component", "load_checkpoint", "load_critic", "load_run",
+    "execute", "load_checkpoint", "load_critic", "load_run",
     "load_sampling_generator", "make_constraint", "mode_coverage", "option", "prdc",
     "read_run_config", "resolve_device", "save_checkpoint", "strategy_from_environment",
     "w1_exact", "weighted_mean", "write_json",

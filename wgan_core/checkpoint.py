@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, CheckpointMismatchError
 from .files import atomic_file
 
 
@@ -55,7 +55,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return state
 
 
-def mismatch_error(exc: BaseException) -> CheckpointError:
+def mismatch_error(exc: BaseException) -> CheckpointMismatchError:
     """A checkpoint/model mismatch from ``load_state_dict`` as one readable line: torch's text
     is a header ending in ':' and then one line per tensor, and the first of those says what
     differs."""
@@ -63,7 +63,7 @@ def mismatch_error(exc: BaseException) -> CheckpointError:
     if len(lines) > 1 and lines[0].endswith(":"):
         lines = lines[1:]
     detail = lines[0] if lines else type(exc).__name__
-    return CheckpointError(f"checkpoint does not match this model/config "
+    return CheckpointMismatchError(f"checkpoint does not match this model/config "
                            f"({detail[:200].rstrip('.')})")
 
 

@@ -17,5 +17,10 @@ class CheckpointError(WganError):
     """A checkpoint is missing, corrupt, incompatible or unsafe to load."""
 
 
+class CheckpointMismatchError(CheckpointError):
+    """A checkpoint's tensors do not fit the model built from the config (an architecture
+    option changed since the checkpoint was written)."""
+
+
 class NonFiniteLossError(WganError):
     """Training produced a NaN or infinite loss; the last good checkpoint is kept."""

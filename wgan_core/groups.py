@@ -10,15 +10,16 @@ group, and how a generated sample got its group. The group-wise metrics of this 
   and precision (Naeem et al. 2020) on the group's real samples, and the exact W1 between the
   group's real and generated samples; the fairness discrepancy (Choi et al. 2020) over shares;
 - :func:`group_weights`: per-sample weights on the real expectation (inverse frequency, a
-  target distribution, Kamiran & Calders' reweighing when samples carry a label);
-- :func:`check_thresholds` and :func:`plot_report`: pass/fail and ``audit.png``.
+  target distribution, Kamiran & Calders' reweighing when samples carry a label).
+
+How an audit is judged and printed (thresholds, the text table) belongs to the API and CLI
+that show it (``wgan.audit``); its picture is ``wgan_core.plots.plot_report``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -26,12 +27,6 @@ import torch
 from torch import Tensor
 
 from .errors import DataError
-
-#: Default thresholds of ``wgan audit``: every group's coverage at least this ...
-DEFAULT_MIN_COVERAGE = 0.5
-#: ... and the fairness discrepancy at most this.
-DEFAULT_MAX_DISCREPANCY = 0.1
-
 
 @dataclass
 class GroupedSamples:
@@ -326,88 +321,3 @@ def group_report(samples: GroupedSamples, k: int = 5, w1_samples: int = 1000,
 
 def _nan_none(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
-
-
-# ---------------------------------------------------------------------- pass / fail
-
-def check_thresholds(report: dict[str, Any], min_coverage: float | None = DEFAULT_MIN_COVERAGE,
-                     max_discrepancy: float | None = DEFAULT_MAX_DISCREPANCY) -> list[str]:
-    """What fails: one line per under-served group or exceeded threshold ([] when all hold)."""
-    failures = []
-    if min_coverage is not None:
-        for g in report["groups"]:
-            cov = g["coverage"] if g["coverage"] is not None else 0.0
-            if cov < min_coverage:
-                failures.append(f"group '{g['name']}': coverage {cov:.3f} < {min_coverage:g} "
-                                f"(share {g['share']:.3f}, target {g['target_share']:.3f})")
-    if max_discrepancy is not None and report["discrepancy"] > max_discrepancy:
-        failures.append(f"fairness discrepancy {report['discrepancy']:.3f} > {max_discrepancy:g}")
-    return failures
-
-
-def format_report(report: dict[str, Any]) -> str:
-    """The audit as a plain-text table."""
-    acc = report.get("assignment_accuracy")
-    lines = [f"groups of generated samples by {report['assignment']}"
-             + (f" (held-out accuracy {acc:.3f})" if acc is not None else ""),
-             f"{'group':<16} {'share':>7} {'target':>7} {'coverage':>9} {'kNN cov':>8} "
-             f"{'precision':>9} {'W1':>8} {'n gen':>7}"]
-
-    def num(v: Any, width: int) -> str:
-        return f"{v:>{width}.3f}" if isinstance(v, (int, float)) and v is not None else \
-            f"{'-':>{width}}"
-
-    for g in report["groups"]:
-        cov = g["coverage"]
-        if g["coverage_kind"] == "modes":
-            cov_text = f"{g['modes_covered']}/{g['modes_total']}".rjust(9)
-        else:
-            cov_text = num(cov, 9)
-        lines.append(f"{g['name'][:16]:<16} {num(g['share'], 7)} {num(g['target_share'], 7)} "
-                     f"{cov_text} {num(g['knn_coverage'], 8)} {num(g['precision'], 9)} "
-                     f"{num(g['w1'], 8)} {g['n_generated']:>7}")
-    o = report["overall"]
-    lines.append(f"fairness discrepancy {report['discrepancy']:.4f}; overall precision "
-                 f"{o['precision']:.3f}, coverage {o['coverage']:.3f}, W1 {o['w1']:.4f}")
-    return "\n".join(lines)
-
-
-def plot_report(report: dict[str, Any], path: Path, min_coverage: float | None = None) -> Path:
-    """audit.png: generated shares against target shares, and coverage per group, each with
-    its 95 % interval."""
-    from .plots import pyplot, save_figure
-
-    plt = pyplot()
-    groups = report["groups"]
-    x = np.arange(len(groups))
-    names = [g["name"] for g in groups]
-    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.2 * len(groups) + 4), 3.8))
-
-    def errs(values: list[float], cis: list[list[float] | None]) -> np.ndarray:
-        lo = [v - (c[0] if c and math.isfinite(c[0]) else v) for v, c in zip(values, cis)]
-        hi = [(c[1] if c and math.isfinite(c[1]) else v) - v for v, c in zip(values, cis)]
-        return np.clip(np.array([lo, hi]), 0, None)
-
-    shares = [g["share"] for g in groups]
-    axes[0].bar(x, shares, yerr=errs(shares, [g["share_ci"] for g in groups]), capsize=3,
-                color="C0", label="generated")
-    axes[0].scatter(x, [g["target_share"] for g in groups], marker="_", s=600, color="C3",
-                    zorder=3, label="target")
-    axes[0].set_title(f"share of generated samples (discrepancy {report['discrepancy']:.3f})")
-    axes[0].legend(fontsize=8)
-    covs = [g["coverage"] if g["coverage"] is not None else 0.0 for g in groups]
-    cis = [g["knn_coverage_ci"] if g["coverage_kind"] == "knn" else None for g in groups]
-    axes[1].bar(x, covs, yerr=errs(covs, cis), capsize=3, color="C2")
-    kind = "mode coverage" if groups and groups[0]["coverage_kind"] == "modes" else \
-        f"k-NN coverage (k={report['k']})"
-    if min_coverage is not None:
-        axes[1].axhline(min_coverage, color="C3", ls="--", lw=1, label="threshold")
-        axes[1].legend(fontsize=8)
-    axes[1].set_ylim(0, 1.05)
-    axes[1].set_title(kind)
-    for ax in axes:
-        ax.set_xticks(x)
-        ax.set_xticklabels(names, rotation=45 if len(names) > 6 else 0, ha="right"
-                           if len(names) > 6 else "center", fontsize=8)
-        ax.grid(alpha=0.3, axis="y")
-    return save_figure(fig, path, dpi=110)

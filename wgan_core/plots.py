@@ -1,5 +1,5 @@
-"""Domain-free pictures: training curves read back from a run's log.csv, and the two
-matplotlib chores every plugin's pictures share."""
+"""Domain-free pictures: training curves read back from a run's log.csv, a group-wise audit
+(``audit.png``), and the two matplotlib chores every plugin's pictures share."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import csv
 import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def pyplot() -> Any:
@@ -73,3 +75,42 @@ def plot_training_curves(log_csv: Path, out_png: Path, title: str = "") -> Path 
     if title:
         fig.suptitle(title)
     return save_figure(fig, out_png, dpi=110)
+
+
+def plot_report(report: dict[str, Any], path: Path, min_coverage: float | None = None) -> Path:
+    """audit.png: generated shares against target shares, and coverage per group, each with
+    its 95 % interval."""
+    plt = pyplot()
+    groups = report["groups"]
+    x = np.arange(len(groups))
+    names = [g["name"] for g in groups]
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.2 * len(groups) + 4), 3.8))
+
+    def errs(values: list[float], cis: list[list[float] | None]) -> np.ndarray:
+        lo = [v - (c[0] if c and math.isfinite(c[0]) else v) for v, c in zip(values, cis)]
+        hi = [(c[1] if c and math.isfinite(c[1]) else v) - v for v, c in zip(values, cis)]
+        return np.clip(np.array([lo, hi]), 0, None)
+
+    shares = [g["share"] for g in groups]
+    axes[0].bar(x, shares, yerr=errs(shares, [g["share_ci"] for g in groups]), capsize=3,
+                color="C0", label="generated")
+    axes[0].scatter(x, [g["target_share"] for g in groups], marker="_", s=600, color="C3",
+                    zorder=3, label="target")
+    axes[0].set_title(f"share of generated samples (discrepancy {report['discrepancy']:.3f})")
+    axes[0].legend(fontsize=8)
+    covs = [g["coverage"] if g["coverage"] is not None else 0.0 for g in groups]
+    cis = [g["knn_coverage_ci"] if g["coverage_kind"] == "knn" else None for g in groups]
+    axes[1].bar(x, covs, yerr=errs(covs, cis), capsize=3, color="C2")
+    kind = "mode coverage" if groups and groups[0]["coverage_kind"] == "modes" else \
+        f"k-NN coverage (k={report['k']})"
+    if min_coverage is not None:
+        axes[1].axhline(min_coverage, color="C3", ls="--", lw=1, label="threshold")
+        axes[1].legend(fontsize=8)
+    axes[1].set_ylim(0, 1.05)
+    axes[1].set_title(kind)
+    for ax in axes:
+        ax.set_xticks(x)
+        ax.set_xticklabels(names, rotation=45 if len(names) > 6 else 0, ha="right"
+                           if len(names) > 6 else "center", fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    return save_figure(fig, path, dpi=110)

@@ -119,6 +119,9 @@ class Plugin:
     audit: AuditFn | None = None
     #: Config overrides that make a run of a few seconds (used by the contract tests).
     smoke_overrides: Mapping[str, Any] = field(default_factory=dict)
+    #: A JSON Schema of ``metrics.json``: the keys every run of the plugin writes and their
+    #: types. The contract test checks each run's metrics against it.
+    metrics_schema: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

@@ -29,7 +29,7 @@ import torch
 from .checkpoint import load_checkpoint
 from .config import build_config, config_to_dict
 from .distributed import Strategy, strategy_from_environment
-from .errors import CheckpointError, ConfigError, WganError
+from .errors import CheckpointError, CheckpointMismatchError, ConfigError, WganError
 from .files import atomic_file
 from .plugin import Plugin, RunContext, RunResult
 from .trainer import resolve_device
@@ -302,6 +302,6 @@ def _roll_back(exc: BaseException, plugin: Plugin, run_dir: Path, values: dict[s
     stored = values["stored"]
     changed = [f"{k} {stored.get(k)!r} -> {v!r}" for k, v in values["config"].items()
                if k in stored and stored[k] != v]
-    if isinstance(exc, CheckpointError) and "does not match" in str(exc) and changed:
-        raise CheckpointError(f"{exc}; options changed since the run was made: "
+    if isinstance(exc, CheckpointMismatchError) and changed:
+        raise CheckpointMismatchError(f"{exc}; options changed since the run was made: "
                               f"{', '.join(changed)}") from None

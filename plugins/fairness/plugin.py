@@ -19,9 +19,9 @@ from wgan_core.data import TensorSource
 from wgan_core.datasets import DigitsClassifier
 from wgan_core.errors import CheckpointError, DataError
 from wgan_core.groups import (GroupedSamples, fairness_discrepancy, group_report, group_weights,
-                              parse_proportions, plot_report)
+                              parse_proportions)
 from wgan_core.models import Generator
-from wgan_core.plots import plot_training_curves, pyplot, read_log, save_figure
+from wgan_core.plots import plot_report, plot_training_curves, pyplot, read_log, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run, write_json
 from wgan_core.spaces import EuclideanSpace

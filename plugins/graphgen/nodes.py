@@ -3,7 +3,7 @@
 The real "sample" is the target distribution q itself (one row), the fake one the generator's
 distribution p, and the critic is linear in its input, so both expectations of the dual
 ``E_q[f] - E_p[f]`` are exact and every step sees the whole distribution. The Lipschitz
-condition is the discrete edge penalty of ``wgan_core.graph_space``. Over training we log the
+condition is the discrete edge penalty of ``wgan_core.domains.graphs``. Over training we log the
 critic's estimate beside the exact W1 (POT ``ot.emd2`` on the shortest-path matrix).
 """
 
@@ -23,8 +23,8 @@ from torch import Tensor
 from wgan_core.callbacks import Callback
 from wgan_core.checkpoint import load_sampling_generator, sampling_state
 from wgan_core.data import Batch
-from wgan_core.errors import ConfigError, DataError
-from wgan_core.graph_space import EdgePenalty, GraphSpace, largest_component
+from wgan_core.errors import CheckpointMismatchError, ConfigError, DataError
+from wgan_core.domains.graphs import EdgePenalty, GraphSpace, largest_component
 from wgan_core.plots import pyplot, read_log, save_figure
 from wgan_core.plugin import RunContext, RunResult
 from wgan_core.trainer import Trainer
@@ -283,7 +283,7 @@ def load_node_generator(config: GraphGenConfig, checkpoint: dict[str, Any],
     n = n_nodes if n_nodes is not None else len(run_graph_nodes(config))
     logits = sampling_state(checkpoint).get("logits")
     if logits is None or logits.shape[0] != n:
-        raise DataError(f"checkpoint does not match graph '{config.graph}'")
+        raise CheckpointMismatchError(f"checkpoint does not match graph '{config.graph}'")
     return load_sampling_generator(NodeDistribution(n), checkpoint)
 
 

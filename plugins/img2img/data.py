@@ -1,6 +1,6 @@
 """Paired images for translation: the embedded tasks, the user's pairs, and training crops.
 
-Embedded default (no download): the photographs superres ships (``wgan_core.images``), split
+Embedded default (no download): the photographs superres ships (``wgan_core.domains.images``), split
 the same way — the held-out photos are never trained on. The target is the photo; the source is
 
 - ``edges2photo``: its Canny edges (kornia, on the greyscale photo, thresholds 0.1 / 0.2,
@@ -25,7 +25,7 @@ from torch import Tensor
 
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
-from wgan_core.images import (Photo, Warn, default_photos, find_images, first_line, read_image,
+from wgan_core.domains.images import (Photo, Warn, default_photos, find_images, first_line, read_image,
                               warn_stderr)
 
 from .config import Img2ImgConfig

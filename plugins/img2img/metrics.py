@@ -1,14 +1,14 @@
 """Translation metrics against the real target: L1 error, PSNR and SSIM on RGB (kornia), the
 high-frequency energy ratio (sharpness), and ProGAN's sliced Wasserstein distance (how far the
 distribution of local patches is from the real one). The implementations are in
-``wgan_core.images``, shared with superres."""
+``wgan_core.domains.images``, shared with superres."""
 
 from __future__ import annotations
 
 import numpy as np
 from torch import Tensor
 
-from wgan_core.images import hf_ratio, psnr_rgb, sliced_wasserstein, ssim_rgb
+from wgan_core.domains.images import hf_ratio, psnr_rgb, sliced_wasserstein, ssim_rgb
 
 
 def image_metrics(output: Tensor, target: Tensor) -> dict[str, float]:

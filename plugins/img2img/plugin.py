@@ -17,7 +17,7 @@ from torch import Tensor
 from wgan_core.checkpoint import load_sampling_generator
 from wgan_core.constraints import Constraint, constraint_from_config
 from wgan_core.data import Batch
-from wgan_core.images import apply_tiled, apply_to_images, comparison_stems
+from wgan_core.domains.images import apply_tiled, apply_to_images, comparison_stems
 from wgan_core.files import atomic_file
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run

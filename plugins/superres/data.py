@@ -1,7 +1,7 @@
 """Photos for super-resolution: the embedded default set, user folders, patches and LR inputs.
 
 Embedded default (no download): the colour photographs inside the scikit-image wheel and
-scikit-learn's two sample photos (``wgan_core.images``, shared with img2img). The split is fixed
+scikit-learn's two sample photos (``wgan_core.domains.images``, shared with img2img). The split is fixed
 and documented in ``DEFAULT_TEST``: those images are held out and never trained on.
 
 Low-resolution inputs are made with kornia's bicubic resize with antialiasing (a Gaussian
@@ -19,11 +19,11 @@ from torch import Tensor
 from wgan_core.data import Batch
 from wgan_core.errors import DataError
 # Image loading and the embedded photographs with their split are shared with img2img.
-from wgan_core import images
-from wgan_core.images import (DEFAULT_TEST, DEFAULT_TRAIN, EXTENSIONS, Photo, Warn,
+from wgan_core.domains import images
+from wgan_core.domains.images import (DEFAULT_TEST, DEFAULT_TRAIN, EXTENSIONS, Photo, Warn,
                               find_images, load_folder, read_image, split_user_photos,
                               to_rgb_float)
-from wgan_core.images import warn_stderr as _warn
+from wgan_core.domains.images import warn_stderr as _warn
 
 __all__ = ["DEFAULT_TEST", "DEFAULT_TRAIN", "EXTENSIONS", "PatchSource", "Photo", "Warn",
            "default_photos", "downscale", "find_images", "flip_transpose", "load_folder",

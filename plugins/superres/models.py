@@ -6,6 +6,7 @@ import torch
 from kornia.geometry.transform import resize
 from torch import Tensor, nn
 
+from wgan_core.domains.images import apply_tiled
 from wgan_core.models import Critic, Generator
 
 
@@ -102,3 +103,10 @@ class SRCritic(Critic):
             low = resize(x, (h // s, w // s), interpolation="bicubic", antialias=True)
             x = x - resize(low, (h, w), interpolation="bicubic")
         return self.head(self.features(x).mean(dim=(-2, -1))).squeeze(-1)
+
+
+def upscale(model: SRGenerator, lr: Tensor, tile: int) -> Tensor:
+    """Tiled upscaling with an overlap that covers the model's receptive radius, so the
+    stitched result equals one pass over the whole image (up to float rounding)."""
+    model.eval()
+    return apply_tiled(model, lr, model.scale, tile, model.receptive_radius)

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from wgan_core.errors import DataError
-from wgan_core.groups import (GroupedSamples, check_thresholds, fairness_discrepancy,
-                              group_report, group_shares, group_weights, parse_proportions)
+from wgan.audit import check_thresholds
+from wgan_core.groups import (GroupedSamples, fairness_discrepancy, group_report, group_shares,
+                              group_weights, parse_proportions)
 from wgan_core.metrics import prdc, prdc_per_sample
 
 

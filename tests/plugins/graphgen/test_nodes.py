@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from wgan_core.graph_space import GraphSpace
+from wgan_core.domains.graphs import GraphSpace
 from wgan_core.errors import DataError
 from wgan_plugins.graphgen.data import hotspot_target, read_graph
 from wgan_plugins.graphgen.nodes import edge_length_attribute, fit_critic

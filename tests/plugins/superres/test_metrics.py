@@ -6,7 +6,7 @@ import torch
 from skimage.color import rgb2ycbcr
 from skimage.metrics import structural_similarity
 
-from wgan_plugins.superres.metrics import hf_ratio, psnr_y, ssim_y, y_channel
+from wgan_core.domains.images import hf_ratio, psnr_y, ssim_y, y_channel
 
 
 def test_y_channel_matches_matlab_rgb2ycbcr() -> None:

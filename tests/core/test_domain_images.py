@@ -1,9 +1,9 @@
-"""The image helpers shared by the image plugins (wgan_core.images)."""
+"""The image helpers shared by the image plugins (wgan_core.domains.images)."""
 
 import pytest
 import torch
 
-from wgan_core.images import (apply_tiled, laplacian_levels, psnr_rgb, sliced_wasserstein,
+from wgan_core.domains.images import (apply_tiled, laplacian_levels, psnr_rgb, sliced_wasserstein,
                               ssim_rgb)
 
 

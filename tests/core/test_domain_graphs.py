@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from wgan_core.errors import DataError
-from wgan_core.graph_space import EdgePenalty, GraphSpace, largest_component
+from wgan_core.domains.graphs import EdgePenalty, GraphSpace, largest_component
 
 from tests.helpers import LinearCritic
 

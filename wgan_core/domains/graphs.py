@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from . import tensors as T
-from .constraints import Constraint
-from .errors import DataError
-from .spaces import MetricSpace
-from .tensors import Sample
+from .. import tensors as T
+from ..constraints import Constraint
+from ..errors import DataError
+from ..spaces import MetricSpace
+from ..tensors import Sample
 
 #: Rows of the identity pushed through a critic at once when it has no ``node_values``.
 _CHUNK = 1024

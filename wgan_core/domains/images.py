@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import DataError
-from .files import atomic_file
+from ..errors import DataError
+from ..files import atomic_file
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
