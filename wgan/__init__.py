@@ -26,6 +26,7 @@ from wgan_core.errors import ConfigError
 from wgan_core.plugin import Plugin, RunResult
 from wgan_core.runs import execute, load_run
 from wgan_core.trainer import resolve_device
+from wgan_core.units import in_data_units
 
 from . import registry
 from .audit import AuditResult, audit
@@ -71,7 +72,10 @@ def load(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
         raise ConfigError(f"plugin '{plugin.name}' does not hand out its generator")
     dev = resolve_device(device)
     config, checkpoint = load_run(run_dir, plugin, map_location=dev)
-    generator = plugin.load_generator(run_dir, config, checkpoint).to(dev).eval()
+    generator = plugin.load_generator(run_dir, config, checkpoint)
+    # The plugin builds and loads its network; the core undoes the normalization the
+    # trainer stored in the checkpoint, so every plugin's samples are in the data's units.
+    generator = in_data_units(generator, checkpoint).to(dev).eval()
     return LoadedRun(plugin, config, generator, run_dir)
 
 

@@ -1,7 +1,14 @@
-"""Trainer callbacks, Lightning style: every hook is a typed no-op with a one-line docstring."""
+"""Trainer callbacks, Lightning style: every hook is a typed no-op with a one-line docstring.
+
+Built in: :class:`Progress` (a bar or plain lines), :class:`CSVLogger` (log.csv) and
+:class:`Checkpointing` (the phase's checkpoint file); a trainer with a run folder adds the
+last two itself, so writing the run folder goes through the same hooks as any user's
+callback.
+"""
 
 from __future__ import annotations
 
+import csv
 import sys
 import time
 from pathlib import Path
@@ -44,6 +51,9 @@ class Callback:
     def on_fit_end(self, trainer: "Trainer") -> None:
         """Called once after the last step."""
 
+    def on_exception(self, trainer: "Trainer", exc: BaseException) -> None:
+        """Called when ``fit`` stops with an exception (Ctrl-C, a non-finite loss, ...)."""
+
     def state_dict(self) -> dict[str, Any]:
         """State to store in checkpoints (tensors, numbers, strings, lists, dicts)."""
         return {}
@@ -66,7 +76,7 @@ class Progress(Callback):
         if getattr(self.stream, "isatty", lambda: False)():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=trainer.config.steps, initial=trainer.step, desc=self.label,
+            self._bar = tqdm(total=trainer.steps, initial=trainer.step, desc=self.label,
                              file=self.stream, dynamic_ncols=True)
 
     def on_step_end(self, trainer: "Trainer", step: int, stats: dict[str, float]) -> None:
@@ -75,7 +85,7 @@ class Progress(Callback):
 
     def on_log(self, trainer: "Trainer", row: dict[str, float]) -> None:
         w = row.get("w_estimate", float("nan"))
-        text = f"{self.label} step {int(row['step'])}/{trainer.config.steps}"
+        text = f"{self.label} step {int(row['step'])}/{trainer.steps}"
         if trainer.critic is not None:
             text += (f" W={w:.4f} critic={row.get('critic_loss', float('nan')):.4f}"
                      f" gen={row.get('generator_loss', float('nan')):.4f}")
@@ -92,3 +102,68 @@ class Progress(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class CSVLogger(Callback):
+    """Writes every row the trainer logs to a CSV file (log.csv), on the main process only.
+
+    On a resume it first drops the rows written after the checkpoint the trainer resumed
+    from (they will be written again) and gives the file today's columns (a callback's
+    columns may have been added)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def on_fit_start(self, trainer: "Trainer") -> None:
+        if not trainer.strategy.is_main or not self.path.exists():
+            return
+        with open(self.path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = reader.fieldnames or []
+        keep = [r for r in rows if int(float(r["step"])) <= trainer.step]
+        if len(keep) != len(rows) or header != trainer.log_columns:
+            with open(self.path, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=trainer.log_columns, restval="",
+                                        extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(keep)
+
+    def on_log(self, trainer: "Trainer", row: dict[str, float]) -> None:
+        if not trainer.strategy.is_main:
+            return
+        new = not self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=trainer.log_columns, restval="",
+                                    extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                             for k, v in row.items()})
+
+
+class Checkpointing(Callback):
+    """Writes the trainer's checkpoint every ``every`` steps of ``fit``, after its last step
+    and on Ctrl-C (never after a non-finite loss: the last good checkpoint stays). Steps
+    trained by ``train_steps`` (a federated worker) write none."""
+
+    def __init__(self, path: Path, every: int) -> None:
+        self.path = Path(path)
+        self.every = int(every)
+        self._active = False
+
+    def on_fit_start(self, trainer: "Trainer") -> None:
+        self._active = True
+
+    def on_step_end(self, trainer: "Trainer", step: int, stats: dict[str, float]) -> None:
+        if self._active and (step % self.every == 0 or step == trainer.steps):
+            trainer.save(self.path)
+
+    def on_exception(self, trainer: "Trainer", exc: BaseException) -> None:
+        if self._active and isinstance(exc, KeyboardInterrupt):
+            trainer.save(self.path)
+        self._active = False
+
+    def on_fit_end(self, trainer: "Trainer") -> None:
+        self._active = False

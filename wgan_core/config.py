@@ -27,10 +27,30 @@ ConstraintName = Literal["gp", "sn", "clip", "lp", "none"]
 
 
 @dataclass
-class TrainConfig:
-    """Options every plugin shares, with the same names in every plugin."""
+class RunOptions:
+    """Options of every plugin: the seed, the device and how often a run writes its log and
+    checkpoints. A plugin's config extends this, :class:`AdversarialOptions` or
+    :class:`TrainConfig`, whichever holds exactly the options it uses."""
 
-    steps: int = option(2000, "Generator steps to train for.")
+    log_every: int = option(50, "Write a row of log.csv every k generator steps.")
+    checkpoint_every: int = option(500, "Write checkpoints/last.pt every k generator steps.")
+    seed: int = option(0, "Random seed.")
+    device: Literal["auto", "cpu", "cuda"] = option("auto", "Device.")
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field whose value is out of range."""
+        for name in ("log_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass
+class AdversarialOptions(RunOptions):
+    """The adversarial game's options: batches, critic steps, the Lipschitz constraint, the
+    optimizers and their learning rates. A :class:`~wgan_core.trainer.Trainer` reads these
+    from its config; its schedule (steps, seed, EMA) comes from its
+    :class:`~wgan_core.phases.Phase`."""
+
     batch_size: int = option(256, "Samples per batch.")
     n_critic: int = option(5, "Critic steps per generator step.")
     constraint: ConstraintName = option(
@@ -46,18 +66,10 @@ class TrainConfig:
         "auto", "auto: Adam(0, 0.9) with a penalty or spectral norm, RMSprop with clipping.")
     lr_schedule: Literal["constant", "linear"] = option(
         "constant", "Learning-rate schedule: constant, or linear decay to zero.")
-    ema_decay: float = option(
-        0.999, "Decay of the generator's exponential moving average used for sampling and "
-        "evaluation (0 disables).")
-    log_every: int = option(50, "Write a row of log.csv every k generator steps.")
-    checkpoint_every: int = option(500, "Write checkpoints/last.pt every k generator steps.")
-    seed: int = option(0, "Random seed.")
-    device: Literal["auto", "cpu", "cuda"] = option("auto", "Device.")
 
     def validate(self) -> None:
-        """Raise ConfigError naming the first field whose value is out of range."""
-        positive = ["steps", "batch_size", "n_critic", "log_every", "checkpoint_every"]
-        for name in positive:
+        super().validate()
+        for name in ("batch_size", "n_critic"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ["lr_g", "lr_c", "clip_value"]:
@@ -65,6 +77,22 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if self.penalty_weight < 0:
             raise ConfigError(f"penalty_weight must be >= 0, got {self.penalty_weight}")
+
+
+@dataclass
+class TrainConfig(AdversarialOptions):
+    """The shared options of a plugin that trains one generator for ``steps`` steps: the
+    adversarial game's, the length of training and the generator's moving average."""
+
+    steps: int = option(2000, "Generator steps to train for.")
+    ema_decay: float = option(
+        0.999, "Decay of the generator's exponential moving average used for sampling and "
+        "evaluation (0 disables).")
+
+    def validate(self) -> None:
+        super().validate()
+        if self.steps < 1:
+            raise ConfigError(f"steps must be at least 1, got {self.steps}")
         if not 0 <= self.ema_decay < 1:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 

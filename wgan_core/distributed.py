@@ -21,12 +21,19 @@ configured, not an option of this project.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import torch
 from torch import Tensor
 
+from . import tensors as T
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .constraints import Constraint
+    from .data import Batch
+    from .spaces import MetricSpace
+    from .tensors import Sample
 
 
 class Strategy:
@@ -50,6 +57,15 @@ class Strategy:
     def shard(self, n: int) -> slice:
         """The rows of a global batch of ``n`` that this process trains on."""
         return slice(0, n)
+
+    def critic_penalty(self, constraint: "Constraint", critic: torch.nn.Module, batch: "Batch",
+                       fake: "Sample", rows: slice | None, space: "MetricSpace",
+                       rng: torch.Generator) -> tuple[Tensor, Tensor | None]:
+        """The constraint's penalty on this process's rows of ``batch`` (``fake``: their
+        generated samples), and the weight the real expectation divides by (None: the rows'
+        own). One process: the constraint's penalty on the whole batch."""
+        return constraint.penalty(critic, batch.real, fake, batch.cond, space, rng,
+                                  groups=batch.group), None
 
     def all_reduce_gradients(self, params: Iterable[torch.nn.Parameter]) -> None:
         """Average the parameters' gradients over processes (in place)."""
@@ -98,6 +114,22 @@ class TorchDistributed(Strategy):
                               f"{self.world_size}")
         size = n // self.world_size
         return slice(self.rank * size, (self.rank + 1) * size)
+
+    def critic_penalty(self, constraint: "Constraint", critic: torch.nn.Module, batch: "Batch",
+                       fake: "Sample", rows: slice | None, space: "MetricSpace",
+                       rng: torch.Generator) -> tuple[Tensor, Tensor | None]:
+        assert rows is not None
+        # The penalty draws its points for the whole batch, as one process would (other
+        # rows' fakes are never scored: zeros stand in for them), and scores this process's
+        # rows; the real expectation divides by this process's share of the batch's weight.
+        whole_fake = T.apply(torch.zeros_like, batch.real)
+        for part, mine in zip(T.as_tuple(whole_fake), T.as_tuple(fake)):
+            part[rows] = mine
+        penalty = constraint.penalty(critic, batch.real, whole_fake, batch.cond, space, rng,
+                                     groups=batch.group, shard=rows)
+        total_weight = (None if batch.weight is None
+                        else batch.weight.sum() / self.world_size)
+        return penalty, total_weight
 
     def all_reduce_gradients(self, params: Iterable[torch.nn.Parameter]) -> None:
         grads = [p.grad for p in params if p.grad is not None]

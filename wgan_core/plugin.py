@@ -5,7 +5,8 @@ A plugin is a :class:`Plugin` object published through the entry-point group ``w
     [project.entry-points."wgan.plugins"]
     mything = "my_package:PLUGIN"
 
-The CLI builds ``--options`` from ``config_class`` (a dataclass extending TrainConfig);
+The CLI builds ``--options`` from ``config_class`` (a dataclass extending RunOptions, usually
+through TrainConfig);
 ``wgan_core.runs.execute`` makes the run folder and calls ``run(config, context)``. A plugin
 with a latent may offer ``sample``; one that maps inputs to outputs may offer ``apply``; one
 whose samples fall into groups may offer ``audit``; ``load_generator`` lets ``wgan.load`` hand
@@ -22,7 +23,7 @@ from typing import Any, Callable, Mapping, Protocol
 import torch
 
 from .callbacks import Callback, Progress
-from .config import TrainConfig
+from .config import RunOptions
 from .distributed import Strategy
 from .groups import GroupedSamples
 
@@ -99,7 +100,7 @@ class Plugin:
 
     name: str
     summary: str
-    config_class: type[TrainConfig]
+    config_class: type[RunOptions]
     run: RunFn
     #: ``sample(run_dir, n, output, seed, device)`` for plugins with a latent.
     sample: SampleFn | None = None
@@ -111,8 +112,10 @@ class Plugin:
     #: to replace an existing one unless ``overwrite``, and never writes over an input.
     apply: ApplyFn | None = None
     #: ``load_generator(run_dir, config, checkpoint)``: the run's trained sampling generator
-    #: in the data's own units (build the architecture; ``wgan_core.checkpoint.
-    #: load_sampling_generator`` loads the weights). Used by ``wgan.load``.
+    #: (build the architecture from ``config``; ``wgan_core.checkpoint.
+    #: load_sampling_generator`` loads the weights from ``checkpoint``). ``wgan.load`` then
+    #: hands it out in the data's own units (``wgan_core.units.in_data_units``: the
+    #: normalization the trainer stored in the checkpoint is undone).
     load_generator: LoadGeneratorFn | None = None
     #: ``audit(run_dir, n, seed, device) -> GroupedSamples`` for plugins whose samples fall
     #: into groups (fairness groups, federated clients, mixture modes): ``wgan audit``.

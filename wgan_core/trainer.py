@@ -2,15 +2,20 @@
 
 Real and fake samples go through the critic in one pass (the critic has no batch statistics,
 so concatenating them changes nothing but the cost); the constraint adds its penalty. The
-generator's weights are averaged (EMA) for sampling and evaluation. Every ``log_every`` steps a row of log.csv records
-losses, the critic's Wasserstein estimate and the critic's measured slopes; every
-``checkpoint_every`` steps and at the end ``checkpoints/last.pt`` is written atomically.
+generator's weights are averaged (EMA) for sampling and evaluation. Every ``log_every`` steps
+the trainer makes a row of losses, the critic's Wasserstein estimate and its measured slopes
+and hands it to the callbacks; with a run folder two built-in callbacks write it to log.csv
+(:class:`~wgan_core.callbacks.CSVLogger`) and write the checkpoint every
+``checkpoint_every`` steps, at the end and on Ctrl-C
+(:class:`~wgan_core.callbacks.Checkpointing`).
+
+The schedule (steps, learning rates, seed, schedule kind, EMA, files) is the trainer's
+:class:`~wgan_core.phases.Phase`; everything else comes from the config.
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import math
 import time
 from pathlib import Path
@@ -20,15 +25,17 @@ import torch
 from torch import Tensor, nn
 
 from . import tensors as T
-from .callbacks import Callback
+from .callbacks import Callback, Checkpointing, CSVLogger
 from .checkpoint import load_checkpoint, mismatch_error, save_checkpoint
-from .config import TrainConfig
+from .config import AdversarialOptions
 from .constraints import Constraint, constraint_from_config
 from .data import Batch, DataSource, weighted_mean
 from .distributed import Strategy
 from .errors import CheckpointError, NonFiniteLossError
 from .models import Generator, frozen
+from .phases import Phase
 from .spaces import MetricSpace
+from .units import Normalization
 from .tensors import Sample
 
 #: ``extra_loss(fake, batch) -> Tensor``: a loss added to the generator's (content, L1, ...).
@@ -53,8 +60,19 @@ def resolve_device(name: str) -> torch.device:
 class Trainer:
     """Trains a generator against a critic under a Lipschitz constraint in a metric space.
 
-    ``critic=None`` trains the generator on ``extra_loss`` alone (a pixel-loss pre-training
-    phase) with the same logging, EMA, checkpoints and resume.
+    ``generator``, ``critic``: the two networks (``critic=None`` with a phase that is not
+    ``adversarial`` trains the generator on ``extra_loss`` alone: a pixel-loss pre-training
+    phase, with the same logging, EMA, checkpoints and resume). ``data(batch_size, rng) ->
+    Batch`` draws real batches. ``config``: the adversarial options (batch size, critic
+    steps, constraint, optimizer, log and checkpoint intervals, device). ``phase``: the
+    schedule (default: ``Phase.from_config(config)``). ``constraint``: how the critic is kept
+    Lipschitz; None builds the one the config names (``constraint_from_config``).
+    ``space``: the data's metric space (default Euclidean, scale 1). ``run_dir``: where
+    log.csv and checkpoints go (None: nowhere; the trainer then writes nothing).
+    ``extra_loss(fake, batch)``: a loss added to the generator's (content, L1), weighed
+    against ``adversarial_weight`` x the Wasserstein loss. ``normalization``: how the data
+    were brought to the networks' units, stored in checkpoints so that loaders hand out
+    samples in the data's own units. ``strategy``: one process, or a torchrun rank.
     """
 
     def __init__(
@@ -62,22 +80,29 @@ class Trainer:
         generator: Generator,
         critic: nn.Module | None,
         data: DataSource,
-        config: TrainConfig,
+        config: AdversarialOptions,
         *,
+        phase: Phase | None = None,
         constraint: Constraint | None = None,
         space: MetricSpace | None = None,
         run_dir: str | Path | None = None,
         extra_loss: ExtraLoss | None = None,
         adversarial_weight: float = 1.0,
         callbacks: Sequence[Callback] = (),
-        checkpoint_name: str = "last.pt",
-        log_name: str = "log.csv",
         device: torch.device | str | None = None,
         strategy: Strategy | None = None,
+        normalization: Normalization | None = None,
     ) -> None:
         from .spaces import EuclideanSpace
 
         self.config = config
+        self.phase = phase if phase is not None else Phase.from_config(
+            config, adversarial=critic is not None)
+        if self.phase.adversarial != (critic is not None):
+            raise ValueError(f"phase '{self.phase.name}' is "
+                             f"{'' if self.phase.adversarial else 'not '}adversarial but the "
+                             f"trainer was given {'no ' if critic is None else 'a '}critic")
+        self.normalization = normalization
         #: One process, or several under torchrun (``wgan_core.distributed``).
         self.strategy = strategy if strategy is not None else Strategy()
         self.device = (torch.device(device) if device is not None
@@ -95,29 +120,35 @@ class Trainer:
         self.data = data
         self.extra_loss = extra_loss
         self.adversarial_weight = float(adversarial_weight)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.checkpoint_path = (self.run_dir / "checkpoints" / self.phase.checkpoint
+                                if self.run_dir is not None else None)
+        self.log_path = self.run_dir / self.phase.log if self.run_dir is not None else None
         self.callbacks = list(callbacks)
+        if self.log_path is not None and self.checkpoint_path is not None:
+            # Writing the run folder is two callbacks like any other (Lightning's loggers
+            # and ModelCheckpoint): after the user's, so a row is written once they have
+            # added their values and a checkpoint once the row is on disk.
+            self.callbacks += [CSVLogger(self.log_path),
+                               Checkpointing(self.checkpoint_path, config.checkpoint_every)]
         keys = [cb.state_key for cb in self.callbacks]
         clash = sorted({k for k in keys if keys.count(k) > 1})
         if clash:
             raise ValueError(f"two callbacks share the state_key '{clash[0]}'; give each its own "
                              f"(override Callback.state_key)")
-        self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.checkpoint_path = (self.run_dir / "checkpoints" / checkpoint_name
-                                if self.run_dir is not None else None)
-        self.log_path = self.run_dir / log_name if self.run_dir is not None else None
         self.step = 0
         #: The step of the checkpoint ``fit`` resumed from; None for a fresh start.
         self.resumed_from: int | None = None
-        self.rng = torch.Generator().manual_seed(config.seed)
+        self.rng = torch.Generator().manual_seed(self.phase.seed)
         self.ema: Generator | None = None
-        if config.ema_decay > 0:
+        if self.phase.ema_decay > 0:
             self.ema = copy.deepcopy(self.generator).eval()
             for p in self.ema.parameters():
                 p.requires_grad_(False)
         self.opt_g, self.opt_c = self._optimizers()
-        total = config.steps
+        total = max(self.phase.steps, 1)
         decay: Callable[[int], float] = (
-            (lambda s: max(0.0, 1.0 - s / total)) if config.lr_schedule == "linear"
+            (lambda s: max(0.0, 1.0 - s / total)) if self.phase.lr_schedule == "linear"
             else (lambda s: 1.0))
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, decay)
         self.sched_c = (torch.optim.lr_scheduler.LambdaLR(self.opt_c, decay)
@@ -141,8 +172,9 @@ class Trainer:
                 return torch.optim.RMSprop(params, lr=lr)
             return torch.optim.Adam(params, lr=lr, betas=betas)
 
-        opt_g = make(self.generator.parameters(), cfg.lr_g)
-        opt_c = make(self.critic.parameters(), cfg.lr_c) if self.critic is not None else None
+        opt_g = make(self.generator.parameters(), self.phase.lr_g)
+        opt_c = (make(self.critic.parameters(), self.phase.lr_c) if self.critic is not None
+                 else None)
         return opt_g, opt_c
 
     @staticmethod
@@ -154,6 +186,11 @@ class Trainer:
     def elapsed_seconds(self) -> float:
         """Seconds spent in training steps (carried across resumes)."""
         return self._elapsed
+
+    @property
+    def steps(self) -> int:
+        """The generator steps this trainer's phase trains for."""
+        return self.phase.steps
 
     @property
     def sampling_generator(self) -> Generator:
@@ -186,21 +223,8 @@ class Trainer:
         # the constraint's own business, one path for every constraint (see constraints.py).
         scores = self.critic(T.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
         s_real, s_fake = torch.split(scores, [n, n])
-        if rows is None:
-            penalty = self.constraint.penalty(self.critic, real, fake, cond, self.space,
-                                              self.rng, groups=batch.group)
-            total_weight = None
-        else:
-            # The penalty draws its points for the whole batch (other rows' fakes are never
-            # scored, zeros stand in for them) and scores this process's rows.
-            whole_fake = T.apply(torch.zeros_like, batch.real)
-            for part, mine in zip(T.as_tuple(whole_fake), T.as_tuple(fake)):
-                part[rows] = mine
-            penalty = self.constraint.penalty(self.critic, batch.real, whole_fake, batch.cond,
-                                              self.space, self.rng, groups=batch.group,
-                                              shard=rows)
-            total_weight = (None if batch.weight is None
-                            else batch.weight.sum() / self.strategy.world_size)
+        penalty, total_weight = self.strategy.critic_penalty(
+            self.constraint, self.critic, batch, fake, rows, self.space, self.rng)
         self._last_pair = (T.detach(real), T.detach(fake))
         self._last_cond = cond
         w_estimate = weighted_mean(s_real, local.weight, total_weight) - s_fake.mean()
@@ -246,7 +270,7 @@ class Trainer:
         if self.ema is None:
             return
         # Warm-up as in common EMA practice: short runs are not dominated by the random init.
-        decay = min(self.config.ema_decay, (1.0 + self.step) / (10.0 + self.step))
+        decay = min(self.phase.ema_decay, (1.0 + self.step) / (10.0 + self.step))
         for e, p in zip(self.ema.parameters(), self.generator.parameters()):
             e.lerp_(p.detach(), 1.0 - decay)
         for e, b in zip(self.ema.buffers(), self.generator.buffers()):
@@ -263,9 +287,18 @@ class Trainer:
                     f"stopped ({where}); try a lower learning rate or a stronger constraint")
 
     # ------------------------------------------------------------------ loop
+    def start_from(self, generator: Generator) -> None:
+        """Start from another generator's weights (the previous phase's sampling generator):
+        copied into the generator and, when kept, its moving average."""
+        state = generator.state_dict()
+        self.generator.load_state_dict(state)
+        if self.ema is not None:
+            self.ema.load_state_dict(state)
+
     def fit(self, resume: bool = True) -> "Trainer":
-        """Train until ``config.steps`` generator steps. With ``resume`` (the default) it first
-        continues from the run's checkpoint if one exists (``resumed_from`` is then its step)."""
+        """Train until the phase's ``steps`` generator steps. With ``resume`` (the default) it
+        first continues from the phase's checkpoint if one exists (``resumed_from`` is then
+        its step)."""
         if resume and self.checkpoint_path is not None:
             state = None
             if self.strategy.is_main and self.checkpoint_path.exists():
@@ -276,11 +309,14 @@ class Trainer:
             if state is not None:
                 self.load_state_dict(state)
                 self.resumed_from = self.step
-        if self.strategy.is_main:
-            self._truncate_log()
         for cb in self.callbacks:
             cb.on_fit_start(self)
-        self._run_until(self.config.steps, checkpoints=True)
+        try:
+            self._run_until(self.phase.steps)
+        except BaseException as exc:
+            for cb in self.callbacks:
+                cb.on_exception(self, exc)
+            raise
         for cb in self.callbacks:
             cb.on_fit_end(self)
         return self
@@ -290,48 +326,40 @@ class Trainer:
         trainer holds now, reading and writing no checkpoint: the seam of a federated worker,
         which is handed weights (``set_weights``), trains and hands them back
         (``get_weights``). Returns the last step's losses. The learning-rate schedule runs
-        over ``config.steps`` in all, as in ``fit``."""
+        over the phase's ``steps`` in all, as in ``fit``."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        return self._run_until(self.step + k, checkpoints=False)
+        return self._run_until(self.step + k)
 
-    def _run_until(self, target: int, checkpoints: bool) -> dict[str, float]:
+    def _run_until(self, target: int) -> dict[str, float]:
         cfg = self.config
         stats: dict[str, float] = {}
-        try:
-            while self.step < target:
-                started = time.perf_counter()
-                if self.critic is not None:
-                    for _ in range(cfg.n_critic):
-                        c = self.critic_step(self.data(cfg.batch_size, self.rng).to(self.device))
-                        self._check_finite(c)
-                        for key in ("critic_loss", "w_estimate", "penalty"):
-                            self._window[key] += c[key]
-                        self._window["n_critic"] += 1
-                        stats.update(c)
-                g = self.generator_step(self.data(cfg.batch_size, self.rng).to(self.device))
-                self._check_finite(g)
-                stats.update(g)
-                self._window["generator_loss"] += g["generator_loss"]
-                self._window["extra_loss"] += g["extra_loss"]
-                self._window["n_gen"] += 1
-                self.sched_g.step()
-                if self.sched_c is not None:
-                    self.sched_c.step()
-                self.step += 1
-                self._update_ema()
-                self._elapsed += time.perf_counter() - started
-                for cb in self.callbacks:
-                    cb.on_step_end(self, self.step, stats)
-                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
-                    self._log_row()
-                if checkpoints and (self.step % cfg.checkpoint_every == 0
-                                    or self.step == cfg.steps):
-                    self.save()
-        except KeyboardInterrupt:
-            if checkpoints:
-                self.save()
-            raise
+        while self.step < target:
+            started = time.perf_counter()
+            if self.critic is not None:
+                for _ in range(cfg.n_critic):
+                    c = self.critic_step(self.data(cfg.batch_size, self.rng).to(self.device))
+                    self._check_finite(c)
+                    for key in ("critic_loss", "w_estimate", "penalty"):
+                        self._window[key] += c[key]
+                    self._window["n_critic"] += 1
+                    stats.update(c)
+            g = self.generator_step(self.data(cfg.batch_size, self.rng).to(self.device))
+            self._check_finite(g)
+            stats.update(g)
+            self._window["generator_loss"] += g["generator_loss"]
+            self._window["extra_loss"] += g["extra_loss"]
+            self._window["n_gen"] += 1
+            self.sched_g.step()
+            if self.sched_c is not None:
+                self.sched_c.step()
+            self.step += 1
+            self._update_ema()
+            self._elapsed += time.perf_counter() - started
+            if self.step % cfg.log_every == 0 or self.step == self.phase.steps:
+                self._log_row()
+            for cb in self.callbacks:
+                cb.on_step_end(self, self.step, stats)
         return stats
 
     # ------------------------------------------------------------------ weights
@@ -391,6 +419,8 @@ class Trainer:
         return self.space.slopes(lambda x: critic(x, cond), T.detach(points))
 
     def _log_row(self) -> None:
+        """Make the row of the steps since the last one and hand it to every callback (the
+        CSVLogger writes it to log.csv)."""
         w = self._window
         nc, ng = max(w["n_critic"], 1), max(w["n_gen"], 1)
         slopes = self.measure_slopes()
@@ -410,35 +440,8 @@ class Trainer:
         for cb in self.callbacks:
             row.update(cb.log_values(self))
         self._window = self._empty_window()
-        if self.log_path is not None and self.strategy.is_main:
-            new = not self.log_path.exists()
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.log_path, "a", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=self.log_columns, restval="",
-                                        extrasaction="ignore")
-                if new:
-                    writer.writeheader()
-                writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                                 for k, v in row.items()})
         for cb in self.callbacks:
             cb.on_log(self, row)
-
-    def _truncate_log(self) -> None:
-        """Drop log rows written after the checkpoint we resume from (they will be redone),
-        and give the file today's columns (a callback's columns may have been added)."""
-        if self.log_path is None or not self.log_path.exists():
-            return
-        with open(self.log_path, newline="") as fh:
-            reader = csv.DictReader(fh)
-            rows = list(reader)
-            header = reader.fieldnames or []
-        keep = [r for r in rows if int(float(r["step"])) <= self.step]
-        if len(keep) != len(rows) or header != self.log_columns:
-            with open(self.log_path, "w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=self.log_columns, restval="",
-                                        extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(keep)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -463,6 +466,10 @@ class Trainer:
             # resume with a callback added or removed (--quiet drops the progress bar) must
             # still hand every callback its own state.
             "callbacks": {cb.state_key: cb.state_dict() for cb in self.callbacks},
+            # How the data were brought to the networks' units, so that a loader can hand out
+            # samples in the data's own units (``wgan_core.units``).
+            "normalization": (self.normalization.state_dict()
+                              if self.normalization is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -482,9 +489,9 @@ class Trainer:
         except (KeyError, RuntimeError, ValueError) as exc:
             raise mismatch_error(exc) from None
         step = int(state["step"])
-        if step > self.config.steps:
+        if step > self.phase.steps:
             name = self.checkpoint_path.name if self.checkpoint_path is not None else "checkpoint"
-            raise CheckpointError(f"{name} is at step {step}, past the {self.config.steps} "
+            raise CheckpointError(f"{name} is at step {step}, past the {self.phase.steps} "
                                   f"steps asked for; ask for at least {step}")
         self.rng.set_state(state["rng"])
         torch.set_rng_state(state["torch_rng"])
@@ -496,7 +503,7 @@ class Trainer:
             cb.load_state_dict(stored.get(cb.state_key, {}))
 
     def save(self, path: str | Path | None = None) -> Path | None:
-        """Write a checkpoint atomically (to ``checkpoints/last.pt`` by default)."""
+        """Write a checkpoint atomically (to the phase's checkpoint file by default)."""
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None or not self.strategy.is_main:
             return None  # rank 0 alone writes; every rank holds the same weights

@@ -3,9 +3,7 @@ held-out pairs at full size; ``wgan apply RUN_DIR INPUT OUTPUT``: translate new 
 
 from __future__ import annotations
 
-import copy
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,6 +19,7 @@ from wgan_core.domains.images import apply_tiled, apply_to_images, comparison_st
 from wgan_core.files import atomic_file
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
+from wgan_core.phases import Phase, fit_phases
 from wgan_core.trainer import Trainer
 
 from .config import Img2ImgConfig
@@ -55,6 +54,15 @@ def translate(model: UNetGenerator, source: Tensor, tile: int) -> Tensor:
     return apply_tiled(model, source, 1, tile, 3 * model.multiple, model.multiple)
 
 
+def phases(config: Img2ImgConfig) -> list[Phase]:
+    """L1 alone (no critic; its own checkpoint and log), then L1 + Wasserstein loss under the
+    shared options (a different seed, so the critic's stream is its own)."""
+    return [Phase("pretrain", config.pretrain_steps, lr_g=config.pretrain_lr, lr_c=config.lr_c,
+                  seed=config.seed, lr_schedule=config.lr_schedule, ema_decay=config.ema_decay,
+                  adversarial=False, checkpoint="pretrain.pt", log="log_pretrain.csv"),
+            Phase.from_config(config, name="adversarial", seed=config.seed + 1)]
+
+
 # ---------------------------------------------------------------------- run
 
 def run(config: Img2ImgConfig, context: RunContext) -> RunResult:
@@ -72,58 +80,41 @@ def run(config: Img2ImgConfig, context: RunContext) -> RunResult:
     source = PairSource(train, config.crop_size)
     content = l1_loss(config.l1_weight)
 
-    # Phase 1: L1 only (the "L1-only" model of the comparison; the start of phase 2).
-    torch.manual_seed(config.seed)
-    generator = make_generator(config)
-    started = time.perf_counter()
-    if config.pretrain_steps > 0:
-        phase1 = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
-        pre = Trainer(generator, None, source, phase1, run_dir=run_dir, extra_loss=content,
-                      callbacks=context.callbacks("L1 phase"), checkpoint_name="pretrain.pt",
-                      log_name="log_pretrain.csv", device=context.device,
-                      strategy=context.strategy).fit()
-        l1_model = copy.deepcopy(pre.sampling_generator).eval()
-        # The L1 phase trained in this call (fresh, or resumed with more --pretrain-steps): an
-        # adversarial checkpoint started from older L1 weights is stale; it is moved aside.
-        stale = run_dir / "checkpoints" / "last.pt"
-        if context.is_main and pre.step > (pre.resumed_from or 0) and stale.exists():
-            kept = stale.replace(stale.with_name("adversarial_stale.pt"))
-            context.echo(f"img2img: the L1 phase moved on; the adversarial phase starts again "
-                         f"(its old checkpoint kept as {kept})")
-        pretrain_steps_done = pre.step - (pre.resumed_from or 0)
-    else:
-        l1_model = copy.deepcopy(generator).eval()
-        pretrain_steps_done = 0
-    seconds_pretrain = time.perf_counter() - started
+    # L1 alone first (the "L1-only" model of the comparison and the start of the second
+    # phase), then lambda L1 + adv_weight x the Wasserstein loss against the PatchGAN critic.
+    def build(phase: Phase) -> Trainer:
+        generator = make_generator(config)
+        if not phase.adversarial:
+            return Trainer(generator, None, source, config, phase=phase, run_dir=run_dir,
+                           extra_loss=content, callbacks=context.callbacks(phase.name),
+                           device=context.device, strategy=context.strategy)
+        return Trainer(generator, PatchCritic(config.critic_channels), source, config,
+                       phase=phase, constraint=make_constraint(config), run_dir=run_dir,
+                       extra_loss=content, adversarial_weight=config.adv_weight,
+                       callbacks=context.callbacks(phase.name), device=context.device,
+                       strategy=context.strategy)
 
-    # Phase 2: λ L1 + adv_weight × Wasserstein loss against the PatchGAN critic.
-    torch.manual_seed(config.seed + 1)
-    generator = make_generator(config)
-    generator.load_state_dict(l1_model.state_dict())
-    critic = PatchCritic(config.critic_channels)
-    started = time.perf_counter()
-    adv = Trainer(generator, critic, source, replace(config, seed=config.seed + 1),
-                  constraint=make_constraint(config), run_dir=run_dir, extra_loss=content,
-                  adversarial_weight=config.adv_weight, callbacks=context.callbacks("adversarial"),
-                  device=context.device, strategy=context.strategy).fit()
-    seconds_adversarial = time.perf_counter() - started
-    adversarial_steps_done = adv.step - (adv.resumed_from or 0)
+    trainers = fit_phases(phases(config), build, is_main=context.is_main, echo=context.echo)
+    pre, adv = trainers["pretrain"], trainers["adversarial"]
     if not context.is_main:
         return RunResult(metrics={})
+    l1_model = pre.sampling_generator.eval()
 
     metrics, artifacts = evaluate(test, l1_model, adv.sampling_generator.eval(), config, run_dir)
 
-    def rate(steps: int, seconds: float) -> float:
-        return steps * config.batch_size / seconds if steps and seconds > 0 else float("nan")
+    def rate(trainer: Trainer) -> float:
+        seconds = trainer.elapsed_seconds  # time in training steps, across resumes
+        return (trainer.step * config.batch_size / seconds if trainer.step and seconds > 0
+                else float("nan"))
 
     metrics.update({
         "task": config.task if config.data is None and config.data_a is None else "user",
         "train_images": [p.name for p in train],
         "test_images": [p.name for p in test],
-        "seconds_pretrain": seconds_pretrain,
-        "seconds_adversarial": seconds_adversarial,
-        "patches_per_second_pretrain": rate(pretrain_steps_done, seconds_pretrain),
-        "patches_per_second_adversarial": rate(adversarial_steps_done, seconds_adversarial),
+        "seconds_pretrain": pre.elapsed_seconds,
+        "seconds_adversarial": adv.elapsed_seconds,
+        "patches_per_second_pretrain": rate(pre),
+        "patches_per_second_adversarial": rate(adv),
         "seconds_total": time.perf_counter() - run_started,
     })
     return RunResult(metrics=metrics, artifacts=artifacts)
@@ -192,17 +183,17 @@ def comparison_png(pair: Pair, out: dict[str, Tensor], row: dict[str, float], ru
 
 # ---------------------------------------------------------------------- apply
 
-def load_generator(run_dir: Path, device: torch.device) -> tuple[Img2ImgConfig, UNetGenerator]:
-    """The run's config and its evaluation generator (EMA weights when present)."""
-    config, ckpt = load_run(Path(run_dir), PLUGIN, map_location=device)
-    return config, load_sampling_generator(make_generator(config).to(device), ckpt)
-
-
-def load_trained_generator(run_dir: Path, config: Img2ImgConfig, checkpoint: dict
-                           ) -> UNetGenerator:
+def load_generator(run_dir: Path, config: Img2ImgConfig, checkpoint: dict
+                   ) -> UNetGenerator:
     """The run's adversarial generator (EMA weights), for ``wgan.load``: source image in [0, 1]
     ``[B, 3, H, W]`` (sides multiples of ``generator.multiple``) -> target ``[B, 3, H, W]``."""
     return load_sampling_generator(make_generator(config), checkpoint)
+
+
+def trained_model(run_dir: Path, device: torch.device) -> tuple[Img2ImgConfig, UNetGenerator]:
+    """The run's config and its evaluation generator on ``device`` (what apply uses)."""
+    config, checkpoint = load_run(Path(run_dir), PLUGIN, map_location=device)
+    return config, load_generator(run_dir, config, checkpoint).to(device)
 
 
 def prepare_source(config: Img2ImgConfig, image: Tensor) -> Tensor:
@@ -219,7 +210,7 @@ def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
     (OUTPUT is a folder mirroring INPUT, PNG files), at its own size. Unreadable images in a
     folder are skipped with a warning. Existing outputs are kept (DataError) unless
     ``overwrite``; an input is never replaced."""
-    config, model = load_generator(run_dir, device)
+    config, model = trained_model(run_dir, device)
 
     def transform(img: Tensor) -> Tensor:
         source = prepare_source(config, img).unsqueeze(0).to(device)
@@ -235,7 +226,7 @@ PLUGIN = Plugin(
     config_class=Img2ImgConfig,
     run=run,
     apply=apply,
-    load_generator=load_trained_generator,
+    load_generator=load_generator,
     smoke_overrides={"steps": 2, "pretrain_steps": 2, "batch_size": 2, "crop_size": 32,
                      "channels": 4, "critic_channels": 4, "log_every": 1, "task": "colorize"},
 )

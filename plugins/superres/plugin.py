@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import copy
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +16,7 @@ from wgan_core.data import Batch
 from wgan_core.domains.images import apply_to_images
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
+from wgan_core.phases import Phase, fit_phases
 from wgan_core.trainer import Trainer
 
 from .augment import AdaptiveAugment
@@ -36,6 +35,15 @@ def make_generator(config: SuperResConfig) -> SRGenerator:
     return SRGenerator(config.scale, config.channels, config.blocks)
 
 
+def phases(config: SuperResConfig) -> list[Phase]:
+    """L1 pre-training (no critic; its own checkpoint and log), then adversarial fine-tuning
+    under the shared options (a different seed, so the critic's stream is its own)."""
+    return [Phase("pretrain", config.pretrain_steps, lr_g=config.pretrain_lr, lr_c=config.lr_c,
+                  seed=config.seed, lr_schedule=config.lr_schedule, ema_decay=config.ema_decay,
+                  adversarial=False, checkpoint="pretrain.pt", log="log_pretrain.csv"),
+            Phase.from_config(config, name="adversarial", seed=config.seed + 1)]
+
+
 # ---------------------------------------------------------------------- run
 
 def run(config: SuperResConfig, context: RunContext) -> RunResult:
@@ -50,49 +58,34 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
                  f"({', '.join(p.name for p in test)})")
     source = PatchSource(train, config.patch_size, config.scale)
 
-    # Phase 1: pixel loss (L1) only, as SRResNet/ESRGAN pre-train their generators.
-    torch.manual_seed(config.seed)
-    generator = make_generator(config)
-    started = time.perf_counter()
-    if config.pretrain_steps > 0:
-        phase1 = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
-        pre = Trainer(generator, None, source, phase1,
-                      run_dir=run_dir, extra_loss=l1_loss, callbacks=context.callbacks("pretrain"),
-                      checkpoint_name="pretrain.pt", log_name="log_pretrain.csv",
-                      device=context.device, strategy=context.strategy).fit()
-        l1_model = copy.deepcopy(pre.sampling_generator).eval()
-        # Whenever the L1 phase trained in this call (a fresh run, or a resume with a larger
-        # --pretrain-steps) an adversarial checkpoint is stale: it was fine-tuned from older L1
-        # weights. It is moved aside, not deleted, and the adversarial phase starts afresh;
-        # moving it (rather than a flag) also covers a restart that fails before its first save.
-        stale = run_dir / "checkpoints" / "last.pt"
-        if context.is_main and pre.step > (pre.resumed_from or 0) and stale.exists():
-            kept = stale.replace(stale.with_name("adversarial_stale.pt"))
-            context.echo(f"superres: the L1 phase moved on; the adversarial phase starts again "
-                         f"(its old checkpoint kept as {kept})")
-    else:
-        l1_model = copy.deepcopy(generator).eval()
-    seconds_pretrain = time.perf_counter() - started
+    # Pixel loss (L1) alone first, as SRResNet/ESRGAN pre-train their generators; then the
+    # content loss + adv_weight x the Wasserstein loss, from the L1 model (its EMA).
+    ada: AdaptiveAugment | None = None
 
-    # Phase 2: content loss + adv_weight x WGAN loss, starting from the L1 model (its EMA).
-    torch.manual_seed(config.seed + 1)
-    generator = make_generator(config)
-    generator.load_state_dict(l1_model.state_dict())
-    critic = SRCritic(config.critic_channels,
-                      highpass_scale=config.scale if config.critic_highpass else 0)
-    callbacks = context.callbacks("adversarial")
-    ada = None
-    if config.augment:
-        critic.augment = True
-        ada = AdaptiveAugment(source, config.batch_size, config.augment_target, seed=config.seed)
-        callbacks.append(ada)
-    started = time.perf_counter()
-    adv = Trainer(generator, critic, source, replace(config, seed=config.seed + 1),
-                  run_dir=run_dir, extra_loss=l1_loss, adversarial_weight=config.adv_weight,
-                  callbacks=callbacks, device=context.device, strategy=context.strategy).fit()
-    seconds_adversarial = time.perf_counter() - started
+    def build(phase: Phase) -> Trainer:
+        nonlocal ada
+        generator = make_generator(config)
+        if not phase.adversarial:
+            return Trainer(generator, None, source, config, phase=phase, run_dir=run_dir,
+                           extra_loss=l1_loss, callbacks=context.callbacks(phase.name),
+                           device=context.device, strategy=context.strategy)
+        critic = SRCritic(config.critic_channels,
+                          highpass_scale=config.scale if config.critic_highpass else 0)
+        callbacks = context.callbacks(phase.name)
+        if config.augment:
+            critic.augment = True
+            ada = AdaptiveAugment(source, config.batch_size, config.augment_target,
+                                  seed=config.seed)
+            callbacks.append(ada)
+        return Trainer(generator, critic, source, config, phase=phase, run_dir=run_dir,
+                       extra_loss=l1_loss, adversarial_weight=config.adv_weight,
+                       callbacks=callbacks, device=context.device, strategy=context.strategy)
+
+    trainers = fit_phases(phases(config), build, is_main=context.is_main, echo=context.echo)
+    pre, adv = trainers["pretrain"], trainers["adversarial"]
     if not context.is_main:
         return RunResult(metrics={})
+    l1_model = pre.sampling_generator.eval()
     sr_model = adv.sampling_generator.eval()
 
     metrics, artifacts = evaluate(test, l1_model, sr_model, config, run_dir)
@@ -100,28 +93,28 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
         "scale": config.scale,
         "train_images": [p.name for p in train],
         "test_images": [p.name for p in test],
-        "seconds_pretrain": seconds_pretrain,
-        "seconds_adversarial": seconds_adversarial,
+        "seconds_pretrain": pre.elapsed_seconds,
+        "seconds_adversarial": adv.elapsed_seconds,
         "seconds_total": time.perf_counter() - run_started,
     })
     if ada is not None:
-        metrics["augment_p_final"] = float(critic.augment_p)
+        metrics["augment_p_final"] = float(adv.critic.augment_p)  # type: ignore[union-attr]
     return RunResult(metrics=metrics, artifacts=artifacts)
 
 
 # ---------------------------------------------------------------------- apply
 
-def load_generator(run_dir: Path, device: torch.device) -> tuple[SuperResConfig, SRGenerator]:
-    """The run's config and its evaluation generator (EMA weights when present)."""
-    config, ckpt = load_run(Path(run_dir), PLUGIN, map_location=device)
-    return config, load_sampling_generator(make_generator(config).to(device), ckpt)
-
-
-def load_trained_generator(run_dir: Path, config: SuperResConfig, checkpoint: dict
-                           ) -> SRGenerator:
+def load_generator(run_dir: Path, config: SuperResConfig, checkpoint: dict
+                   ) -> SRGenerator:
     """The run's adversarial generator (EMA weights), for ``wgan.load``: LR image in [0, 1]
     ``[B, 3, h, w]`` -> ``[B, 3, h * scale, w * scale]``."""
     return load_sampling_generator(make_generator(config), checkpoint)
+
+
+def trained_model(run_dir: Path, device: torch.device) -> tuple[SuperResConfig, SRGenerator]:
+    """The run's config and its evaluation generator on ``device`` (what apply uses)."""
+    config, checkpoint = load_run(Path(run_dir), PLUGIN, map_location=device)
+    return config, load_generator(run_dir, config, checkpoint).to(device)
 
 
 def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
@@ -129,7 +122,7 @@ def apply(run_dir: Path, input: Path, output: Path, device: torch.device,
     """Upscale one image (OUTPUT is a file) or every image of a folder, recursively (OUTPUT is
     a folder mirroring INPUT, PNG files). Unreadable images are skipped with a warning.
     Existing outputs are kept (DataError) unless ``overwrite``; an input is never replaced."""
-    config, model = load_generator(run_dir, device)
+    config, model = trained_model(run_dir, device)
 
     def transform(img: Tensor) -> Tensor:
         return upscale(model, img.unsqueeze(0).to(device), config.tile)[0]
@@ -144,7 +137,7 @@ PLUGIN = Plugin(
     config_class=SuperResConfig,
     run=run,
     apply=apply,
-    load_generator=load_trained_generator,
+    load_generator=load_generator,
     smoke_overrides={"steps": 2, "pretrain_steps": 3, "batch_size": 2, "patch_size": 32,
                      "channels": 4, "blocks": 1, "critic_channels": 4, "log_every": 1},
 )
