@@ -31,7 +31,7 @@ from wgan_core.plugin import RunContext
 from wgan_plugins.graphgen.config import GraphGenConfig
 from wgan_plugins.graphgen.data import grid_road, hotspot_target
 from wgan_plugins.graphgen.graphs import run_graphs
-from wgan_plugins.graphgen.nodes import check_steps, fit_critic
+from wgan_plugins.graphgen.nodes import check_steps, critic_check
 
 #: Reported MMD^2 on community-small (degree, clustering), GDSS paper (Jo et al., 2022) Table 1.
 REPORTED = {"GraphRNN (reported)": (0.080, 0.120), "GDSS (reported)": (0.045, 0.086)}
@@ -83,7 +83,7 @@ def nodes_table(sides: list[int]) -> None:
         target = hotspot_target(space.distances, seed=0)
         p = np.full(space.n, 1.0 / space.n)
         steps = check_steps(space.n)
-        r = fit_critic(space, p, target, steps=steps)
+        r = critic_check(space, p, target, steps=steps)
         t0 = time.perf_counter()
         space.w1(p, target)
         exact_s = time.perf_counter() - t0

@@ -35,7 +35,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import Critic, EuclideanSpace, GradientPenalty  # noqa: E402
 from wgan_core.datasets import ring8  # noqa: E402
@@ -96,8 +97,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
         torch.manual_seed(0)
         critic = NormCritic(norm)
         at_init = measure(critic, batches)
-        critic = train_critic(critic, GradientPenalty(10.0), lambda g: RING.sample(64, g),
-                              lambda g: 0.1 * torch.randn(64, 2, generator=g), steps)
+        critic = fit_critic(critic, lambda g: RING.sample(64, g),
+                            lambda g: 0.1 * torch.randn(64, 2, generator=g),
+                            constraint=GradientPenalty(10.0), steps=steps, seed=1)
         trained = measure(critic, batches)
         rows[norm] = {"init": at_init, "trained": trained}
     print(f"{'norm':>6} {'when':>8} {'x0 slope mean':>14} {'slope spread':>13} {'min':>7} "

@@ -43,7 +43,8 @@ from typing import Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import (Batch, EuclideanSpace, GradientPenalty, MLPCritic, MLPGenerator,  # noqa: E402
                        TrainConfig, Trainer, mode_coverage)
@@ -113,9 +114,9 @@ def geometry(curve: Curve, n: int = 4096) -> dict:
 
 def critic_alone(curve: Curve, steps: int, n: int) -> dict:
     torch.manual_seed(0)
-    critic = train_critic(MLPCritic(curve.dim, hidden=64), GradientPenalty(10.0),
-                          lambda g: curve.sample(n, g), lambda g: 0.5 * torch.randn(n, curve.dim, generator=g),
-                          steps)
+    critic = fit_critic(MLPCritic(curve.dim, hidden=64), lambda g: curve.sample(n, g),
+                        lambda g: 0.5 * torch.randn(n, curve.dim, generator=g),
+                        constraint=GradientPenalty(10.0), steps=steps, seed=1)
     g = torch.Generator().manual_seed(4)
     t, p = shares(lambda x: critic(x), curve, curve.sample(2048, g))
     return {"tangential_share": t, "inplane_share": p}

@@ -31,7 +31,8 @@ from typing import Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import (EuclideanSpace, GradientPenalty, MLPCritic, critic_w_estimate,  # noqa: E402
                        w1_exact)
@@ -49,8 +50,9 @@ def blobs(n: int, g: torch.Generator) -> torch.Tensor:
 
 def run(on: str, steps: int, n: int) -> dict:
     torch.manual_seed(0)
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(LAMBDA, on=on),  # type: ignore[arg-type]
-                          lambda g: blobs(n, g), lambda g: blobs(n, g) + SHIFT, steps)
+    critic = fit_critic(MLPCritic(2, hidden=64), lambda g: blobs(n, g),
+                        lambda g: blobs(n, g) + SHIFT, constraint=GradientPenalty(LAMBDA, on=on),
+                        steps=steps, seed=1)
     space = EuclideanSpace()
     g = torch.Generator().manual_seed(5)
     x = blobs(4000, g)

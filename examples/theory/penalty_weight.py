@@ -39,7 +39,8 @@ from typing import Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import (Batch, Callback, EuclideanSpace, GradientPenalty, MLPCritic,  # noqa: E402
                        MLPGenerator, TrainConfig, Trainer, critic_w_estimate, mode_coverage,
@@ -57,8 +58,9 @@ def centre(n: int, g: torch.Generator) -> torch.Tensor:
 
 def critic_only(lam: float, steps: int, n: int, exact: float) -> dict:
     torch.manual_seed(0)
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(lam),
-                          lambda g: DATA.sample(n, g), lambda g: centre(n, g), steps)
+    critic = fit_critic(MLPCritic(2, hidden=64), lambda g: DATA.sample(n, g),
+                        lambda g: centre(n, g), constraint=GradientPenalty(lam), steps=steps,
+                        seed=1)
     g = torch.Generator().manual_seed(11)
     real, fake = DATA.sample(8192, g), centre(8192, g)
     est = critic_w_estimate(lambda x, c=None: critic(x), real, fake)

@@ -41,7 +41,8 @@ from typing import Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import (EuclideanSpace, GradientPenalty, MLPCritic, critic_w_estimate,  # noqa: E402
                        w1_exact)
@@ -80,11 +81,12 @@ def run(c: float, aware: bool, steps: int, n: int, kind: str = "mlp", n_exact: i
 
     torch.manual_seed(0)
     if kind == "mlp":
-        critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(LAMBDA), real, fake,
-                              steps, space=space)
+        critic = fit_critic(MLPCritic(2, hidden=64), real, fake,
+                            constraint=GradientPenalty(LAMBDA), steps=steps, space=space, seed=1)
     else:
-        critic = train_critic(LinearCritic(), GradientPenalty(LAMBDA), real, fake, min(steps, 600),
-                              lr=2e-2 * space.target_slope, space=space)
+        critic = fit_critic(LinearCritic(), real, fake, constraint=GradientPenalty(LAMBDA),
+                            steps=min(steps, 600), lr=2e-2 * space.target_slope, space=space,
+                            seed=1)
     g = torch.Generator().manual_seed(99)
     p = blobs(4096, g)
     est = critic_w_estimate(lambda x, cond=None: critic(x), c * p, c * (p + SHIFT))

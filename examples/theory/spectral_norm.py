@@ -37,7 +37,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import (EuclideanSpace, MLPCritic, SpectralNormalization,  # noqa: E402
                        critic_w_estimate, w1_exact)
@@ -65,8 +66,9 @@ def sampler(data: str, side: str):
 def run(data: str, depth: int, steps: int, n: int) -> dict:
     real, fake = sampler(data, "real"), sampler(data, "fake")
     torch.manual_seed(0)
-    critic = train_critic(MLPCritic(2, hidden=64, depth=depth), SpectralNormalization(),
-                          lambda g: real(n, g), lambda g: fake(n, g), steps)
+    critic = fit_critic(MLPCritic(2, hidden=64, depth=depth), lambda g: real(n, g),
+                        lambda g: fake(n, g), constraint=SpectralNormalization(), steps=steps,
+                        seed=1)
     critic.eval()  # eval: the weights used are the stored normalised ones, no power step
     with torch.no_grad():
         norms = [torch.linalg.matrix_norm(m.weight, ord=2).item()

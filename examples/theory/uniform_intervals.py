@@ -33,7 +33,8 @@ from typing import Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import EuclideanSpace, GradientPenalty, MLPCritic, critic_w_estimate  # noqa: E402
 
@@ -62,8 +63,8 @@ def run(theta: float, paired: bool, steps: int, n: int) -> dict:
         return real(g)
 
     torch.manual_seed(0)
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(LAMBDA), real_tracked,
-                          fake, steps)
+    critic = fit_critic(MLPCritic(2, hidden=64), real_tracked, fake,
+                        constraint=GradientPenalty(LAMBDA), steps=steps, seed=1)
     space = EuclideanSpace()
     g = torch.Generator().manual_seed(123)
     r = on_axis(torch.rand(20000, generator=g))

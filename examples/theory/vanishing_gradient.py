@@ -38,7 +38,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import GradientPenalty, MLPCritic  # noqa: E402
 
@@ -82,8 +83,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
     rows = []
     for a in distances:
         torch.manual_seed(0)
-        critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(LAMBDA),
-                              lambda g: point(0.0, n), lambda g, a=a: point(a, n), steps)
+        critic = fit_critic(MLPCritic(2, hidden=64), lambda g: point(0.0, n), lambda g,
+                            a=a: point(a, n), constraint=GradientPenalty(LAMBDA), steps=steps,
+                            seed=1)
         torch.manual_seed(0)
         disc = train_bce(MLPCritic(2, hidden=64), a, steps, n=n)
         with torch.no_grad():

@@ -35,7 +35,8 @@ from typing import Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, figure, parse, save, train_critic  # noqa: E402
+from _common import Timer, figure, parse, save  # noqa: E402
+from wgan_core import fit_critic  # noqa: E402
 
 from wgan_core import (EuclideanSpace, GradientPenalty, MLPCritic, WeightClipping,  # noqa: E402
                        critic_w_estimate, w1_exact)
@@ -67,13 +68,14 @@ def run(kind: str, steps: int, n: int) -> dict:
             for p in critic.parameters():
                 p.uniform_(-CLIP, CLIP)
         start_share = (weights_of(critic).abs() >= CLIP * 0.999).float().mean().item()
-        critic = train_critic(critic, constraint, lambda g: real(n, g), lambda g: fake(n, g),
-                              steps, lr=1e-4, optimizer="rmsprop")
+        critic = fit_critic(critic, lambda g: real(n, g), lambda g: fake(n, g),
+                            constraint=constraint, steps=steps, lr=1e-4, optimizer="rmsprop",
+                            seed=1)
         bound = CLIP
     else:
         start_share = 0.0
-        critic = train_critic(critic, GradientPenalty(10.0), lambda g: real(n, g),
-                              lambda g: fake(n, g), steps)
+        critic = fit_critic(critic, lambda g: real(n, g), lambda g: fake(n, g),
+                            constraint=GradientPenalty(10.0), steps=steps, seed=1)
         bound = weights_of(critic).abs().max().item()
     w = weights_of(critic)
     space = EuclideanSpace()

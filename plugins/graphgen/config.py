@@ -1,11 +1,11 @@
 """Configuration of the graphgen plugin (both modes share one dataclass; options of the other
-mode are ignored)."""
+mode are ignored, and the shared training options take each mode's own defaults)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from wgan_core.config import ConfigError, TrainConfig, option
 
@@ -66,10 +66,15 @@ class GraphGenConfig(TrainConfig):
               "default: a built-in distribution around three hotspots.")
     critic: Literal["free", "gnn"] = option(
         "free", "Critic of nodes mode: a free value per node, or a GCN over the graph.")
-    edge_penalty: float = option(100.0, "Weight of the discrete edge penalty (nodes mode).")
-    nodes_lr: float = option(
-        0.2, "Adam learning rate of both players in nodes mode (replaces lr_g and lr_c there; "
-              "critic values are measured in units of the mean edge length).")
+
+    @classmethod
+    def defaults_for(cls, chosen: dict[str, Any]) -> dict[str, Any]:
+        """Nodes mode's defaults for the shared options the user did not set (measured,
+        plugins/graphgen/README.md): the one-sided edge penalty with weight 100, and Adam at
+        0.2 for both players (critic values are in units of the mean edge length)."""
+        if chosen.get("mode") == "nodes":
+            return {"constraint": "lp", "penalty_weight": 100.0, "lr_g": 0.2, "lr_c": 0.2}
+        return {}
 
     def validate(self) -> None:
         super().validate()
@@ -84,7 +89,8 @@ class GraphGenConfig(TrainConfig):
             raise ConfigError(f"n_eval must be >= 0, got {self.n_eval}")
         if not self.tau > 0:
             raise ConfigError(f"tau must be positive, got {self.tau}")
-        if not self.nodes_lr > 0:
-            raise ConfigError(f"nodes_lr must be positive, got {self.nodes_lr}")
-        if self.edge_penalty < 0:
-            raise ConfigError(f"edge_penalty must be >= 0, got {self.edge_penalty}")
+        if self.mode == "nodes" and self.constraint in ("sn", "clip"):
+            raise ConfigError(f"constraint '{self.constraint}' does not apply in nodes mode: it "
+                              f"bounds the critic's weights, not its slope along the graph's "
+                              f"edges; use lp (the edge penalty, the default), gp (two-sided) "
+                              f"or none")

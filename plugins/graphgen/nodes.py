@@ -10,7 +10,6 @@ critic's estimate beside the exact W1 (POT ``ot.emd2`` on the shortest-path matr
 from __future__ import annotations
 
 import csv
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from torch import Tensor
 
 from wgan_core.callbacks import Callback
 from wgan_core.checkpoint import load_sampling_generator, sampling_state
+from wgan_core.constraints import Constraint, NoConstraint
+from wgan_core.critic_fit import fit_critic
 from wgan_core.data import Batch
 from wgan_core.errors import CheckpointMismatchError, ConfigError, DataError
 from wgan_core.domains.graphs import EdgePenalty, GraphSpace, largest_component
@@ -73,16 +74,19 @@ def mean_edge_length(space: GraphSpace) -> float:
     return float(space.lengths.mean()) if space.lengths.numel() else 1.0
 
 
+def make_node_critic(kind: str, space: GraphSpace) -> torch.nn.Module:
+    """A free value per node, or a GCN over the graph; values in units of the mean edge
+    length."""
+    scale = mean_edge_length(space)
+    if kind == "gnn":
+        return GCNNodeCritic(space.edges, space.n, scale=scale)
+    return NodePotential(space.n, scale=scale)
+
+
 def build_node_models(config: GraphGenConfig, space: GraphSpace
                       ) -> tuple[NodeDistribution, torch.nn.Module]:
     """The node distribution and the critic of nodes mode."""
-    scale = mean_edge_length(space)
-    critic: torch.nn.Module
-    if config.critic == "gnn":
-        critic = GCNNodeCritic(space.edges, space.n, scale=scale)
-    else:
-        critic = NodePotential(space.n, scale=scale)
-    return NodeDistribution(space.n), critic
+    return NodeDistribution(space.n), make_node_critic(config.critic, space)
 
 
 class TargetSource:
@@ -130,32 +134,33 @@ def check_steps(n: int) -> int:
     return int(min(20000, max(2000, 12 * n)))
 
 
-def fit_critic(space: GraphSpace, p: np.ndarray | Tensor, q: np.ndarray | Tensor,
-               steps: int = 2000, lr: float = 0.2, penalty: float = 100.0,
-               critic: str = "free", seed: int = 0) -> dict[str, float]:
-    """Train a critic alone between two fixed distributions and compare with the exact W1.
+def node_constraint(config: GraphGenConfig) -> Constraint:
+    """The constraint nodes mode trains with: the edge penalty, one-sided (``lp``, the
+    default: the optimal potential has slope 1 only on edges that carry transport) or
+    two-sided (``gp``), weighted by ``penalty_weight``; or none. Spectral normalization and
+    clipping bound a network's weights, not a potential's slope along the graph's edges, so
+    the config refuses them in nodes mode (``GraphGenConfig.validate``)."""
+    if config.constraint == "none":
+        return NoConstraint()
+    return EdgePenalty(config.penalty_weight, one_sided=config.constraint == "lp")
 
-    Adam with a linearly decaying learning rate on ``-(E_q f - E_p f) + EdgePenalty``: the
-    estimate the adversarial training relies on, measured where the answer is known.
-    """
+
+def critic_check(space: GraphSpace, p: np.ndarray | Tensor, q: np.ndarray | Tensor,
+                 steps: int = 2000, lr: float = 0.2, constraint: Constraint | None = None,
+                 critic: str = "free", seed: int = 0) -> dict[str, float]:
+    """Train a critic alone between two fixed distributions (the core's ``fit_critic``) and
+    compare its estimate with the exact W1: the estimate the adversarial training relies on,
+    measured where the answer is known. Default constraint: the one-sided edge penalty,
+    weight 100."""
     torch.manual_seed(seed)
     p_t = torch.as_tensor(np.asarray(p, dtype=np.float64), dtype=torch.float32)
     q_t = torch.as_tensor(np.asarray(q, dtype=np.float64), dtype=torch.float32)
     p_t, q_t = p_t / p_t.sum(), q_t / q_t.sum()
-    cfg = dataclasses.replace(GraphGenConfig(), critic=critic)  # type: ignore[arg-type]
-    _, f = build_node_models(cfg, space)
-    constraint = EdgePenalty(penalty)
-    opt = torch.optim.Adam(f.parameters(), lr=lr, betas=(0.0, 0.9))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / steps))
-    real, fake = q_t.unsqueeze(0), p_t.unsqueeze(0)
+    f = make_node_critic(critic, space)
     started = time.perf_counter()
-    for _ in range(steps):
-        w = f(real).mean() - f(fake).mean()
-        loss = -w + constraint.penalty(f, real, fake, None, space)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+    f = fit_critic(f, q_t.unsqueeze(0), p_t.unsqueeze(0),
+                   constraint=constraint if constraint is not None else EdgePenalty(100.0),
+                   space=space, steps=steps, lr=lr, seed=seed)
     seconds = time.perf_counter() - started
     w_critic, certified = critic_estimate(f, space, p_t, q_t)
     exact = space.w1(p_t, q_t)
@@ -222,16 +227,16 @@ def run_nodes(config: GraphGenConfig, context: RunContext) -> RunResult:
     q = torch.as_tensor(target, dtype=torch.float32)
     uniform = np.full(space.n, 1.0 / space.n)
     check_started = time.perf_counter()
-    check = fit_critic(space, uniform, target, steps=check_steps(space.n), lr=config.nodes_lr,
-                       penalty=config.edge_penalty, critic=config.critic, seed=config.seed)
+    check = critic_check(space, uniform, target, steps=check_steps(space.n), lr=config.lr_c,
+                         constraint=node_constraint(config), critic=config.critic,
+                         seed=config.seed)
     check_seconds = time.perf_counter() - check_started
 
     torch.manual_seed(config.seed)
     generator, critic = build_node_models(config, space)
-    train_cfg = dataclasses.replace(config, lr_g=config.nodes_lr, lr_c=config.nodes_lr)
     tracker = W1Tracker(space, target)
-    trainer = Trainer(generator, critic, TargetSource(target), train_cfg,
-                      constraint=EdgePenalty(config.edge_penalty), space=space,
+    trainer = Trainer(generator, critic, TargetSource(target), config,
+                      constraint=node_constraint(config), space=space,
                       run_dir=context.run_dir,
                       callbacks=[*context.callbacks("graphgen-nodes"), tracker],
                       device=context.device)

@@ -9,34 +9,11 @@ from torch import nn
 from wgan_core.config import TrainConfig
 from wgan_core.constraints import (GradientPenalty, SpectralNormalization, WeightClipping,
                                    ZeroCentredPenalty, make_constraint)
+from wgan_core.critic_fit import fit_critic
 from wgan_core.data import Batch
 from wgan_core.models import MLPCritic
 from wgan_core.spaces import EuclideanSpace
 from wgan_core.trainer import Trainer
-
-
-def train_critic(critic: nn.Module, constraint, space, real_fn, fake_fn, steps: int,
-                 lr: float = 1e-3) -> nn.Module:
-    """Train only the critic between two fixed samplers (the generator plays no part).
-
-    The learning rate decays linearly to zero, so the critic ends at a stationary point of its
-    objective rather than wherever Adam's last steps left it: the tests below assert what
-    theory says of that point, not one machine's trajectory (float rounding differs between
-    CPUs, and a critic still moving would land on other values elsewhere)."""
-    critic = constraint.prepare(critic, space)
-    opt = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.0, 0.9))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / steps)
-    g = torch.Generator().manual_seed(1)
-    for _ in range(steps):
-        real, fake = real_fn(g), fake_fn(g)
-        loss = critic(fake).mean() - critic(real).mean()
-        loss = loss + constraint.penalty(critic, real, fake, None, space, g)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        constraint.after_step(critic)
-    return critic
 
 
 def two_blobs(shift: float, scale: float = 1.0):
@@ -72,8 +49,8 @@ def test_gradient_penalty_holds_the_slope_at_its_analytic_optimum(scale: float,
     real = scale * 0.3 * torch.randn(512, 2, generator=g)
     fake = scale * (0.3 * torch.randn(512, 2, generator=g) + torch.tensor([shift, 0.0]))
     w_data = ((real.mean(0) - fake.mean(0)).norm() / scale).item()
-    critic = train_critic(Linear(), GradientPenalty(weight, one_sided=one_sided), space,
-                          lambda _: real, lambda _: fake, steps=600, lr=2e-2 / scale)
+    critic = fit_critic(Linear(), lambda _: real, lambda _: fake, constraint=GradientPenalty(weight, one_sided=one_sided),
+                        space=space, steps=600, lr=2e-2 / scale, seed=1)
     slopes = space.slopes(lambda x: critic(x), space.interpolate(real, fake, g))
     target = space.target_slope * (1 + w_data / (2 * weight))
     assert space.target_slope == pytest.approx(1.0 / scale)
@@ -87,8 +64,8 @@ def test_gradient_penalty_bounds_an_mlp_critic_near_the_target() -> None:
     scale, weight = 4.0, 50.0
     space = EuclideanSpace(scale=scale)
     real_fn, fake_fn = two_blobs(1.0, scale)
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(weight), space, real_fn,
-                          fake_fn, steps=600)
+    critic = fit_critic(MLPCritic(2, hidden=64), real_fn, fake_fn, constraint=GradientPenalty(weight),
+                        space=space, steps=600, seed=1)
     g = torch.Generator().manual_seed(7)
     slopes = space.slopes(lambda x: critic(x), space.interpolate(real_fn(g), fake_fn(g), g))
     k = space.target_slope
@@ -154,8 +131,8 @@ def test_penalty_points_lie_where_asked(on: str) -> None:
 def test_spectral_norm_bounds_every_layer_and_the_gradient() -> None:
     space = EuclideanSpace()
     real_fn, fake_fn = two_blobs(3.0)
-    critic = train_critic(MLPCritic(2, hidden=64), SpectralNormalization(), space, real_fn,
-                          fake_fn, steps=300)
+    critic = fit_critic(MLPCritic(2, hidden=64), real_fn, fake_fn, constraint=SpectralNormalization(),
+                        space=space, steps=300, seed=1)
     critic.eval()
     layers = [m for m in critic.modules() if isinstance(m, nn.Linear)]
     assert len(layers) == 4
@@ -176,8 +153,8 @@ def test_spectral_norm_scales_to_the_space_target() -> None:
 
 def test_weight_clipping_keeps_every_weight_in_bounds() -> None:
     real_fn, fake_fn = two_blobs(3.0)
-    critic = train_critic(MLPCritic(2, hidden=32), WeightClipping(0.02), EuclideanSpace(),
-                          real_fn, fake_fn, steps=50, lr=1e-2)
+    critic = fit_critic(MLPCritic(2, hidden=32), real_fn, fake_fn, constraint=WeightClipping(0.02),
+                        space=EuclideanSpace(), steps=50, lr=1e-2, seed=1)
     values = torch.cat([p.detach().flatten() for p in critic.parameters()])
     assert values.abs().max().item() <= 0.02
     assert (values.abs() == 0.02).any()  # the bound was actually reached, so it did work
@@ -207,8 +184,8 @@ def generator_gradient_at(a: float) -> float:
     def real(g): return torch.zeros(128, 2)
     def fake(g): return theta.expand(128, 2).clone()
 
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(PENALTY_WEIGHT), space, real,
-                          fake, steps=500)
+    critic = fit_critic(MLPCritic(2, hidden=64), real, fake, constraint=GradientPenalty(PENALTY_WEIGHT),
+                        space=space, steps=500, seed=1)
     theta_param = theta.clone().requires_grad_(True)
     loss = -critic(theta_param.unsqueeze(0)).mean()
     (grad,) = torch.autograd.grad(loss, theta_param)
@@ -242,8 +219,8 @@ def test_critic_estimates_a_pure_shift(one_sided: bool) -> None:
     def fake(g): return real(g) + v
 
     space, weight = EuclideanSpace(), 50.0
-    critic = train_critic(MLPCritic(2, hidden=64), GradientPenalty(weight, one_sided=one_sided),
-                          space, real, fake, steps=800)
+    critic = fit_critic(MLPCritic(2, hidden=64), real, fake, constraint=GradientPenalty(weight, one_sided=one_sided),
+                        space=space, steps=800, seed=1)
     p = torch.cat([real(torch.Generator().manual_seed(s)) for s in range(16)])
     with torch.no_grad():
         estimate = (critic(p).mean() - critic(p + v).mean()).item()

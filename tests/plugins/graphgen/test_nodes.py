@@ -12,7 +12,7 @@ import pytest
 from wgan_core.domains.graphs import GraphSpace
 from wgan_core.errors import DataError
 from wgan_plugins.graphgen.data import hotspot_target, read_graph
-from wgan_plugins.graphgen.nodes import edge_length_attribute, fit_critic
+from wgan_plugins.graphgen.nodes import critic_check, edge_length_attribute
 
 
 def test_exact_w1_on_path_and_cycle_by_hand() -> None:
@@ -34,7 +34,7 @@ def test_critic_trained_to_convergence_matches_exact_w1(graph: nx.Graph,
                                                         weight: str | None) -> None:
     space = GraphSpace(graph, weight=weight)
     target = hotspot_target(space.distances, seed=0)
-    result = fit_critic(space, np.full(space.n, 1 / space.n), target, steps=2000)
+    result = critic_check(space, np.full(space.n, 1 / space.n), target, steps=2000)
     assert result["w1_exact"] > 0.1
     assert result["gap"] < 0.02
     # the certified estimate (critic divided by its largest edge slope) is a lower bound
@@ -46,7 +46,7 @@ def test_weighted_path_critic_matches_hand_value() -> None:
     g.add_edge(0, 1, length=1.0)
     g.add_edge(1, 2, length=3.0)
     space = GraphSpace(g, weight="length")
-    result = fit_critic(space, [1, 0, 0], [0, 0.5, 0.5], steps=1500)
+    result = critic_check(space, [1, 0, 0], [0, 0.5, 0.5], steps=1500)
     assert result["w1_exact"] == pytest.approx(0.5 * 1 + 0.5 * 4)
     assert result["gap"] < 0.02
 
@@ -105,3 +105,33 @@ def test_edge_list_lengths_are_used_and_a_missing_attribute_is_named(tmp_path: P
     partly.add_edge(1, 2)
     with pytest.raises(DataError, match="1 of 2 edges have no attribute 'cost'"):
         edge_length_attribute(partly, "cost", "partly")
+
+
+def test_nodes_mode_trains_with_the_edge_penalty_by_default_and_honours_constraint(
+        wgan, tmp_path: Path) -> None:
+    """Nodes mode's defaults are its own (lp: the one-sided edge penalty, weight 100, Adam at
+    0.2) and stored in config.toml; --constraint none trains without a penalty (log.csv's
+    penalty column is 0); sn and clip bound weights, not edge slopes: one line, exit 2."""
+    import csv
+    import tomllib
+
+    run = tmp_path / "lp"
+    code, _, err = wgan("run", "graphgen", "--mode", "nodes", "--graph", "florentine",
+                        "--steps", "10", "--log-every", "5", "--out", run, "--quiet")
+    assert code == 0, err
+    stored = tomllib.loads((run / "config.toml").read_text())
+    assert (stored["constraint"], stored["penalty_weight"], stored["lr_g"], stored["lr_c"]) \
+        == ("lp", 100.0, 0.2, 0.2)
+    free = tmp_path / "none"
+    code, _, err = wgan("run", "graphgen", "--mode", "nodes", "--graph", "florentine",
+                        "--steps", "10", "--log-every", "5", "--constraint", "none",
+                        "--out", free, "--quiet")
+    assert code == 0, err
+    with open(free / "log.csv") as fh:
+        assert {float(r["penalty"]) for r in csv.DictReader(fh)} == {0.0}
+    for constraint in ("sn", "clip"):
+        code, _, err = wgan("run", "graphgen", "--mode", "nodes", "--graph", "florentine",
+                            "--constraint", constraint, "--out", tmp_path / constraint)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert f"'{constraint}' does not apply in nodes mode" in err
+        assert not (tmp_path / constraint).exists()
