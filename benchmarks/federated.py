@@ -15,7 +15,6 @@ Extra `key=value` arguments (given before the options) override the plugin's opt
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import statistics
 import tempfile
 import time
@@ -27,6 +26,7 @@ import torch
 from wgan_core.config import build_config
 from wgan_core.runs import execute
 from wgan_core.spaces import EuclideanSpace
+from wgan_core.phases import Phase
 from wgan_core.trainer import Trainer
 from wgan_plugins.federated import PLUGIN
 from wgan_plugins.federated.config import FederatedConfig
@@ -55,9 +55,9 @@ def reference(options: dict[str, Any], which: str) -> dict[str, Any]:
                                                   else 1)
     torch.manual_seed(config.seed)
     generator, critic = build_models(config, split.dim)
-    train = dataclasses.replace(config, steps=steps, log_every=10**9,
-                                checkpoint_every=10**9)
-    trainer = Trainer(generator, critic, ClientSource(points, scale), train,
+    phase = Phase("reference", steps=steps, lr_g=config.lr_g, lr_c=config.lr_c,
+                  seed=config.seed, lr_schedule=config.lr_schedule)
+    trainer = Trainer(generator, critic, ClientSource(points, scale), config, phase=phase,
                       space=EuclideanSpace(scale=scale), device="cpu")
     started = time.perf_counter()
     trainer.train_steps(steps)

@@ -28,24 +28,6 @@ class GroupColumnGenerator(Generator):
                          dim=1)
 
 
-class DataUnits(Generator):
-    """A trained generator with its output mapped back to data units (``x * std + mean`` on
-    the feature columns; a generated group column stays probabilities): what ``wgan.load``
-    hands out."""
-
-    def __init__(self, net: Generator, mean: Tensor, std: Tensor) -> None:
-        super().__init__()
-        self.net = net
-        self.latent_dim = net.latent_dim
-        self.register_buffer("mean", mean)
-        self.register_buffer("std", std)
-
-    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
-        out = self.net(z, cond)
-        d = self.mean.shape[0]
-        return torch.cat([out[:, :d] * self.std + self.mean, out[:, d:]], dim=1)
-
-
 def build_models(config: FairnessConfig, n_features: int, n_groups: int = 0
                  ) -> tuple[Generator, MLPCritic]:
     """Generator and critic; ``n_groups`` > 0 adds the generated group column."""

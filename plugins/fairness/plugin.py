@@ -4,7 +4,6 @@ optionally with a per-group penalty), then audit the generator group by group.""
 from __future__ import annotations
 
 import csv
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,45 +25,29 @@ from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run, write_json
 from wgan_core.spaces import EuclideanSpace
 from wgan_core.trainer import Trainer
+from wgan_core.units import Normalization, checkpoint_normalization
 
 from .config import FairnessConfig
 from .data import GroupData, load_data
 from .metrics import GroupSlopes, column_tag, flat_metrics
-from .models import DataUnits, build_models
-
-NORMALIZATION_FILE = "normalization.json"
-
+from .models import build_models
 
 # ---------------------------------------------------------------------- set-up
 
-@dataclass
-class Normalization:
-    """The networks see ``(x - mean) / std``; ``scale`` is the space's (1/std for a scalar std,
-    so the critic stays 1-Lipschitz in data units; 1 for per-column standardization)."""
-
-    mean: Tensor
-    std: Tensor
-    scale: float
-
-    @classmethod
-    def of(cls, data: GroupData) -> "Normalization":
-        d = data.dim
-        if data.tabular:
-            mean = data.points.mean(dim=0)
-            std = data.points.std(dim=0)
-            std = torch.where(std > 0, std, torch.ones_like(std))
-            return cls(mean, std, 1.0)
-        if data.name == "digits":  # pixels already in [0, 1]
-            return cls(torch.zeros(d), torch.ones(d), 1.0)
-        s = float(data.points.std())
-        return cls(torch.zeros(d), torch.full((d,), s), 1.0 / s)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist(), "scale": self.scale}
-
-    @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Normalization":
-        return cls(torch.tensor(obj["mean"]), torch.tensor(obj["std"]), float(obj["scale"]))
+def normalization_of(data: GroupData) -> tuple[Normalization, float]:
+    """How the networks see the data, ``(x - mean) / std``, and the space's scale: 1/std for
+    one overall std (the critic stays 1-Lipschitz in data units), 1 for per-column
+    standardization (tabular data) or none (digits: pixels already in [0, 1])."""
+    d = data.dim
+    if data.tabular:
+        mean = data.points.mean(dim=0)
+        std = data.points.std(dim=0)
+        std = torch.where(std > 0, std, torch.ones_like(std))
+        return Normalization(mean, std), 1.0
+    if data.name == "digits":
+        return Normalization(torch.zeros(d), torch.ones(d)), 1.0
+    s = float(data.points.std())
+    return Normalization(torch.zeros(d), torch.full((d,), s)), 1.0 / s
 
 
 def target_shares(config: FairnessConfig, names: list[str]) -> np.ndarray:
@@ -111,7 +94,7 @@ def run(config: FairnessConfig, context: RunContext) -> RunResult:
     data = load_data(config)
     names = data.group_names
     target = target_shares(config, names)
-    norm = Normalization.of(data)
+    norm, space_scale = normalization_of(data)
     x = (data.points - norm.mean) / norm.std
     if data.tabular:
         x = torch.cat([x, torch.nn.functional.one_hot(data.groups, len(names)).float()], dim=1)
@@ -119,13 +102,11 @@ def run(config: FairnessConfig, context: RunContext) -> RunResult:
                else group_weights(data.groups, target, data.labels, len(names)))
     source = TensorSource(x, weights=weights,
                           groups=data.groups if config.group_penalty else None)
-    if context.is_main:  # under torchrun rank 0 alone writes the run folder
-        (context.run_dir / NORMALIZATION_FILE).write_text(json.dumps(norm.to_json()) + "\n")
     torch.manual_seed(config.seed)
     generator, critic = build_models(config, data.dim, len(names) if data.tabular else 0)
     slopes = GroupSlopes(x, data.groups, names)
-    trainer = Trainer(generator, critic, source, config, space=EuclideanSpace(scale=norm.scale),
-                      run_dir=context.run_dir, device=context.device,
+    trainer = Trainer(generator, critic, source, config, space=EuclideanSpace(scale=space_scale),
+                      run_dir=context.run_dir, device=context.device, normalization=norm,
                       callbacks=context.callbacks("fairness") + [slopes],
                       strategy=context.strategy)
     started = time.perf_counter()
@@ -150,7 +131,7 @@ def run(config: FairnessConfig, context: RunContext) -> RunResult:
     rows = read_log(context.run_dir / "log.csv")
     if rows:  # the critic's last measured slopes per group (log.csv has every row)
         metrics.update({k: v for k, v in rows[-1].items() if k.startswith("slope_")})
-    metrics["target_slope"] = 1.0 / norm.scale
+    metrics["target_slope"] = 1.0 / space_scale
     metrics["train_seconds"] = round(trainer.elapsed_seconds, 2)
     metrics["wall_seconds"] = round(wall, 2)
     artifacts.append(plot_samples(data, samples, context.run_dir / "samples.png"))
@@ -198,21 +179,21 @@ class TrainedRun:
 def load_trained(run_dir: Path) -> TrainedRun:
     """A fairness run folder's config, data, normalization and sampling generator."""
     config, checkpoint = load_run(run_dir, PLUGIN)
-    try:
-        norm = Normalization.from_json(json.loads((run_dir / NORMALIZATION_FILE).read_text()))
-    except (OSError, ValueError, KeyError, TypeError):
-        raise CheckpointError(f"{run_dir}: missing or invalid {NORMALIZATION_FILE}") from None
-    data = load_data(config)
-    generator, _ = build_models(config, data.dim, len(data.group_names) if data.tabular else 0)
-    load_sampling_generator(generator, checkpoint)
-    return TrainedRun(config, generator, norm, data)
+    norm = checkpoint_normalization(checkpoint)
+    if norm is None:
+        raise CheckpointError(f"{run_dir}: the checkpoint holds no data normalization")
+    return TrainedRun(config, load_generator(run_dir, config, checkpoint), norm,
+                      load_data(config))
 
 
 def load_generator(run_dir: Path, config: FairnessConfig, checkpoint: dict[str, Any]
-                   ) -> torch.nn.Module:
-    """The trained generator in data units (a tabular run's last columns: group probabilities)."""
-    trained = load_trained(run_dir)
-    return DataUnits(trained.generator, trained.norm.mean, trained.norm.std)
+                   ) -> Generator:
+    """The trained generator in the networks' units (EMA weights when kept); ``wgan.load``
+    hands it out in data units (the checkpoint's normalization; a tabular run's last columns,
+    the group probabilities, pass through)."""
+    data = load_data(config)
+    generator, _ = build_models(config, data.dim, len(data.group_names) if data.tabular else 0)
+    return load_sampling_generator(generator, checkpoint)
 
 
 def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamples:

@@ -113,6 +113,7 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
     """One client's round: train K steps from the handed weights, reply with its weights."""
     from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
 
+    from wgan_core.phases import Phase
     from wgan_core.spaces import EuclideanSpace
     from wgan_core.trainer import Trainer
 
@@ -137,10 +138,9 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
     generator, critic = build_models(config, split.dim)
     # Each round is K steps of a fresh Trainer at that round's learning rate (the schedule
     # runs over rounds, server-side); the networks come from the server or Context.state.
-    local = dataclasses.replace(config, steps=config.local_steps, lr_schedule="constant",
-                                lr_g=float(train_cfg["lr-g"]), lr_c=float(train_cfg["lr-c"]),
-                                ema_decay=0.0, seed=seed, device="cpu")
-    trainer = Trainer(generator, critic, ClientSource(points, scale), local,
+    local = Phase("local", steps=config.local_steps, lr_g=float(train_cfg["lr-g"]),
+                  lr_c=float(train_cfg["lr-c"]), seed=seed)
+    trainer = Trainer(generator, critic, ClientSource(points, scale), config, phase=local,
                       space=EuclideanSpace(scale=scale), device="cpu")
     weights = split_parts(message.content[ARRAYS_KEY].to_torch_state_dict())
     private = config.algorithm == "private-critics"

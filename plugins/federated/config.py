@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wgan_core.config import ConfigError, ConstraintName, TrainConfig, option
+from wgan_core.config import AdversarialOptions, ConfigError, ConstraintName, option
 
 Algorithm = Literal["fedgan", "private-critics"]
 Weighting = Literal["samples", "uniform", "sqrt"]
@@ -14,12 +14,11 @@ Aggregator = Literal["mean", "median", "trimmed-mean", "krum"]
 
 
 @dataclass
-class FederatedConfig(TrainConfig):
+class FederatedConfig(AdversarialOptions):
     """Federated WGAN training on Flower: clients, rounds, aggregation, faults."""
 
-    # A client trains rounds x local_steps generator steps in all; ``steps`` is not used.
-    steps: int = option(2000, "Not used by this plugin: a client trains rounds x local-steps "
-                              "generator steps.")
+    # A client trains rounds x local_steps generator steps in all, and the global generator
+    # is the aggregate of the clients': no ``steps`` and no EMA to offer.
     batch_size: int = option(64, "Samples per batch (each client; 64 measured better than 128 "
                                   "at the same wall time, README).")
     constraint: ConstraintName = option(
@@ -30,8 +29,6 @@ class FederatedConfig(TrainConfig):
     lr_schedule: Literal["constant", "linear"] = option(
         "linear", "linear: each round's learning rate is lr x (1 - (round-1)/rounds); "
                   "constant: no decay.")
-    ema_decay: float = option(0.0, "Not used by this plugin (the global generator is the "
-                                   "aggregate of the clients' generators).")
 
     clients: int = option(10, "Number of clients (Flower SuperNodes).")
     rounds: int = option(400, "Federated rounds (400 x 2 local steps: the best setting "

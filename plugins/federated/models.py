@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import torch
 from torch import Tensor
 
-from wgan_core.models import Generator, MLPCritic, MLPGenerator
+from wgan_core.models import MLPCritic, MLPGenerator
 
 from .config import FederatedConfig
 
@@ -42,16 +41,3 @@ def expected_shapes(config: FederatedConfig, dim: int, parts: tuple[str, ...]
     generator, critic = build_models(config, dim)
     sds = {"generator": generator.state_dict(), "critic": critic.state_dict()}
     return {k: tuple(v.shape) for k, v in flatten_parts({p: sds[p] for p in parts}).items()}
-
-
-class UnscaledGenerator(Generator):
-    """A trained generator in the data's own units (the networks see data x scale)."""
-
-    def __init__(self, generator: MLPGenerator, scale: float) -> None:
-        super().__init__()
-        self.inner = generator
-        self.latent_dim = generator.latent_dim
-        self.scale = float(scale)
-
-    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
-        return self.inner(z, cond) / self.scale

@@ -24,12 +24,13 @@ from wgan_core.groups import GroupedSamples
 from wgan_core.plots import pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
+from wgan_core.units import Normalization, checkpoint_normalization, in_data_units
 
 from . import app as apps
 from .config import FederatedConfig
 from .data import ClientSplit, build_split, data_scale
 from .metrics import W1_SAMPLES, LabelAssigner, coverage, w1
-from .models import UnscaledGenerator, build_models, flatten_parts, split_parts
+from .models import build_models, flatten_parts, split_parts
 
 ROUNDS_FILE = "rounds.csv"
 CHECKPOINT_FORMAT = 1
@@ -177,7 +178,9 @@ def _checkpoint(config: FederatedConfig, round_: int, flat: dict[str, torch.Tens
     parts = split_parts(flat)
     return {"format": CHECKPOINT_FORMAT, "round": round_, "algorithm": config.algorithm,
             "generator": parts["generator"], "critic": parts.get("critic", {}),
-            "scale": scale, "dim": dim, "elapsed": elapsed}
+            "scale": scale, "dim": dim, "elapsed": elapsed,
+            # The core's data-units seam: wgan.load hands the generator out in data units.
+            "normalization": Normalization.scaled(1.0 / scale, dim).state_dict()}
 
 
 def _finish(config: FederatedConfig, context: RunContext, split: ClientSplit,
@@ -307,20 +310,24 @@ def run(config: FederatedConfig, context: RunContext) -> RunResult:
 
 def load_generator(run_dir: Path, config: FederatedConfig, checkpoint: dict[str, Any]
                    ) -> torch.nn.Module:
-    """The run's global generator, in data units."""
-    try:
-        scale, dim = float(checkpoint["scale"]), int(checkpoint["dim"])
-    except (KeyError, TypeError, ValueError):
-        raise CheckpointError(f"{run_dir}: checkpoint lacks scale/dim") from None
-    generator, _ = build_models(config, dim)
-    load_weights(generator, checkpoint["generator"])
-    return UnscaledGenerator(generator, scale).eval()
+    """The run's global generator in the networks' units (data x scale); ``wgan.load`` hands
+    it out in data units (the checkpoint's normalization)."""
+    norm = checkpoint_normalization(checkpoint)
+    if norm is None:
+        raise CheckpointError(f"{run_dir}: the checkpoint holds no data normalization")
+    generator, _ = build_models(config, norm.dim)
+    return load_weights(generator, checkpoint["generator"]).eval()
+
+
+def global_generator(run_dir: Path) -> torch.nn.Module:
+    """The run's global generator, drawing points in data units (sample and audit)."""
+    config, checkpoint = load_run(run_dir, PLUGIN)
+    return in_data_units(load_generator(run_dir, config, checkpoint), checkpoint)
 
 
 def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:
     """n points from the global generator, as CSV (or a PNG: a scatter, or a digit grid)."""
-    config, checkpoint = load_run(run_dir, PLUGIN)
-    generator = load_generator(run_dir, config, checkpoint)
+    generator = global_generator(run_dir)
     with torch.no_grad():
         points = generator.sample(n, generator=torch.Generator().manual_seed(seed)).cpu()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -352,9 +359,9 @@ def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device)
 def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamples:
     """Clients as groups: each generated point goes to the client holding its mode (nearest
     mode, or the digit classifier's class; for unlabelled data the nearest real point's)."""
-    config, checkpoint = load_run(run_dir, PLUGIN)
+    config, _ = load_run(run_dir, PLUGIN)
     split = build_split(config)
-    generator = load_generator(run_dir, config, checkpoint)
+    generator = global_generator(run_dir)
     with torch.no_grad():
         fake = generator.sample(n, generator=torch.Generator().manual_seed(seed)).cpu()
     assigner = LabelAssigner(split)

@@ -16,10 +16,11 @@ from wgan_core.errors import CheckpointError, ConfigError, DataError
 from wgan_core.groups import GroupedSamples
 from wgan_core.plots import plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult
-from wgan_core.runs import load_run
+from wgan_core.runs import METRICS_FILE, load_run
 from wgan_core.refine import dot_refine, effective_lipschitz
 from wgan_core.spaces import EuclideanSpace
 from wgan_core.trainer import Trainer
+from wgan_core.units import Normalization, checkpoint_normalization
 
 from .config import ToyConfig
 from .data import ScaledSource, ToyData, builtin, load_points
@@ -27,21 +28,18 @@ from .metrics import evaluate
 from .models import MLPCritic, MLPGenerator, build_models
 from .plots import plot_samples_over_critic
 
-NORMALIZATION_FILE = "normalization.json"
-
-
 def load_data(config: ToyConfig) -> ToyData:
     """The user's points if --data is given, else the built-in distribution."""
     return load_points(config.data) if config.data is not None else builtin(config.dataset)
 
 
-def data_scale(data: ToyData, normalize: bool) -> float:
-    """1 / (standard deviation of the data), measured on a fixed sample; 1 when not normalizing."""
+def data_std(data: ToyData, normalize: bool) -> float:
+    """The data's standard deviation, measured on a fixed sample; 1 when not normalizing."""
     if not normalize:
         return 1.0
     sample = data.sample(20_000, torch.Generator().manual_seed(12345))
     std = float(sample.std())
-    return 1.0 / std if std > 0 else 1.0
+    return std if std > 0 else 1.0
 
 
 def write_points(points: torch.Tensor, path: Path) -> Path:
@@ -60,27 +58,17 @@ def refine(config: ToyConfig, critic: MLPCritic, fake_scaled: torch.Tensor,
                       steps=config.dot_steps, lr=config.dot_lr)
 
 
-def write_sampling_info(run_dir: Path, scale: float, dim: int,
-                        k_eff: float | None = None) -> None:
-    """What `wgan sample` needs besides the checkpoint: the data scale, the dimension and the
-    critic's measured K_eff for DOT (measured against real data, which sampling may not have)."""
-    info: dict[str, float | int] = {"scale": scale, "dim": dim}
-    if k_eff is not None:
-        info["dot_k_eff"] = k_eff
-    (run_dir / NORMALIZATION_FILE).write_text(json.dumps(info) + "\n")
-
-
 def run(config: ToyConfig, context: RunContext) -> RunResult:
     """Train, evaluate, write pictures; returns the metrics for metrics.json."""
     data = load_data(config)
-    scale = data_scale(data, config.normalize)
-    if context.is_main:
-        write_sampling_info(context.run_dir, scale, data.dim)
+    std = data_std(data, config.normalize)
+    scale = 1.0 / std
     space = EuclideanSpace(scale=scale)
     torch.manual_seed(config.seed)
     generator, critic = build_models(config, data.dim)
     trainer = Trainer(generator, critic, ScaledSource(data, scale), config, space=space,
                       run_dir=context.run_dir, callbacks=context.callbacks("toy"),
+                      normalization=Normalization.scaled(std, data.dim),
                       device=context.device, strategy=context.strategy)
     started = time.perf_counter()
     trainer.fit()
@@ -112,9 +100,8 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
         # w1_critic of points moved up the critic itself would say nothing: left out.
         metrics.update({f"dot_{k}": v for k, v in dot.items()
                         if k not in ("modes_total", "w1_critic")})
-        metrics["dot_k_eff"] = round(k_eff, 6)
+        metrics["dot_k_eff"] = k_eff  # unrounded: `wgan sample` refines with it again
         metrics["dot_seconds"] = round(time.perf_counter() - started_dot, 2)
-        write_sampling_info(context.run_dir, scale, data.dim, k_eff)
         panels.append(("DOT-refined", refined))
         artifacts.append(write_points(refined, context.run_dir / "samples_dot.csv"))
     metrics.update({"dataset": data.name, "steps": trainer.step, "constraint": config.constraint,
@@ -142,48 +129,41 @@ class TrainedRun:
     k_eff: float | None  # the critic slope DOT measured, when the run refined its samples
 
 
-def load_trained(run_dir: Path) -> TrainedRun:
-    """Load a toy run folder (config, checkpoint, normalization.json); CheckpointError if the
-    folder is incomplete."""
-    config, checkpoint = load_run(run_dir, PLUGIN)
+def recorded_k_eff(run_dir: Path) -> float | None:
+    """The critic slope K_eff the run's own DOT refinement measured (metrics.json; against real
+    data, which sampling may not have), or None when the run did not refine or did not end."""
     try:
-        stored = json.loads((run_dir / NORMALIZATION_FILE).read_text())
-        scale, dim = float(stored["scale"]), int(stored["dim"])
-        k_eff = float(stored["dot_k_eff"]) if "dot_k_eff" in stored else None
-    except (OSError, ValueError, KeyError, TypeError):
-        raise CheckpointError(f"{run_dir}: missing or invalid {NORMALIZATION_FILE}") from None
-    generator, critic = build_models(config, dim)
-    load_sampling_generator(generator, checkpoint)
+        value = json.loads((Path(run_dir) / METRICS_FILE).read_text()).get("dot_k_eff")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def load_trained(run_dir: Path) -> TrainedRun:
+    """Load a toy run folder: its config, networks and the data scale from the checkpoint,
+    K_eff from metrics.json."""
+    config, checkpoint = load_run(run_dir, PLUGIN)
+    norm = checkpoint_normalization(checkpoint)
+    if norm is None:
+        raise CheckpointError(f"{run_dir}: the checkpoint holds no data normalization")
+    scale, dim = 1.0 / float(norm.std[0]), norm.dim
+    generator = load_generator(run_dir, config, checkpoint)
+    _, critic = build_models(config, dim)
     trained_critic = None
     if checkpoint.get("critic"):
         trained_critic = load_critic(critic, checkpoint, constraint_from_config(config),
                                      EuclideanSpace(scale=scale))
-    return TrainedRun(config, generator, trained_critic, scale, k_eff)
+    return TrainedRun(config, generator, trained_critic, scale, recorded_k_eff(run_dir))
 
 
-class DataUnits(torch.nn.Module):
-    """A trained toy generator that speaks the data's own units (the networks see data *
-    scale): ``sample(n)`` and ``forward(z)`` return points as the user gave them."""
-
-    def __init__(self, generator: MLPGenerator, scale: float) -> None:
-        super().__init__()
-        self.generator = generator
-        self.scale = scale
-        self.latent_dim = generator.latent_dim
-
-    def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        return self.generator(z, cond) / self.scale
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n raw generated points (DOT refinement is what ``wgan sample`` adds)."""
-        return self.generator.sample(n, generator=generator) / self.scale
-
-
-def load_generator(run_dir: Path, config: ToyConfig, checkpoint: dict) -> DataUnits:
-    """The run's trained generator in data units (for ``wgan.load``)."""
-    trained = load_trained(run_dir)
-    return DataUnits(trained.generator, trained.scale)
+def load_generator(run_dir: Path, config: ToyConfig, checkpoint: dict) -> MLPGenerator:
+    """The run's trained generator (EMA weights when kept), in the networks' units: it draws
+    data x scale; ``wgan.load`` hands it out in data units (the checkpoint's normalization)."""
+    norm = checkpoint_normalization(checkpoint)
+    if norm is None:
+        raise CheckpointError(f"{run_dir}: the checkpoint holds no data normalization")
+    generator, _ = build_models(config, norm.dim)
+    return load_sampling_generator(generator, checkpoint)
 
 
 def draw(trained: TrainedRun, n: int, seed: int, device: torch.device) -> torch.Tensor:
