@@ -36,7 +36,8 @@ from wgan_core.trainer import Trainer
 from wgan_plugins.img2img.config import Img2ImgConfig
 from wgan_plugins.img2img.data import PairSource, load_pairs
 from wgan_plugins.img2img.models import PatchCritic, UNetGenerator
-from wgan_plugins.img2img.plugin import evaluate, l1_loss, make_constraint, make_generator
+from wgan_plugins.img2img.plugin import (evaluate, l1_loss, make_constraint, make_generator,
+                                         phases)
 
 
 def pix2pix_reference(config: Img2ImgConfig, l1_model: UNetGenerator, source: PairSource
@@ -90,8 +91,8 @@ def condition_penalty_run(config: Img2ImgConfig, weight: float, l1_model: UNetGe
     g = make_generator(cfg)
     g.load_state_dict(l1_model.state_dict())
     started = time.perf_counter()
-    trainer = Trainer(g, PatchCritic(cfg.critic_channels), source, replace(cfg, seed=cfg.seed + 1),
-                      constraint=make_constraint(cfg), run_dir=run_dir,
+    trainer = Trainer(g, PatchCritic(cfg.critic_channels), source, cfg,
+                      phase=phases(cfg)[1], constraint=make_constraint(cfg), run_dir=run_dir,
                       extra_loss=l1_loss(cfg.l1_weight), adversarial_weight=cfg.adv_weight,
                       device="cpu").fit()
     return trainer.sampling_generator.eval(), cfg.steps * cfg.batch_size / (

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from wgan_core.config import build_config
+from wgan_core.phases import Phase
 from wgan_core.trainer import Trainer
 from wgan_plugins.superres.config import SuperResConfig
 from wgan_plugins.superres.data import PatchSource, default_photos
@@ -65,14 +66,12 @@ def throughput_table(config: SuperResConfig, steps: int) -> None:
     torch.manual_seed(0)
     highpass = config.scale if config.critic_highpass else 0
     ours = Trainer(make_generator(config), SRCritic(config.critic_channels, highpass), source,
-                   replace(config, steps=steps + 2, log_every=10 ** 9,
-                           checkpoint_every=10 ** 9, device="cpu"),
+                   replace(config, log_every=10 ** 9, device="cpu"),
+                   phase=Phase.from_config(config, steps=steps + 2),
                    extra_loss=l1_loss, adversarial_weight=config.adv_weight)
-    ours.config = replace(ours.config, steps=2)
-    ours.fit()  # warm-up
-    ours.config = replace(ours.config, steps=steps + 2)
+    ours.train_steps(2)  # warm-up
     start = time.perf_counter()
-    ours.fit()
+    ours.train_steps(steps)
     t_ours = time.perf_counter() - start
     per_step_ours = config.batch_size * (config.n_critic + 1)
 

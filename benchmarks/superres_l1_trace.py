@@ -28,7 +28,6 @@ import argparse
 import json
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -46,7 +45,8 @@ from wgan_plugins.superres.config import SuperResConfig
 from wgan_plugins.superres.data import (Photo, PatchSource, downscale, flip_transpose,
                                         load_photos, modcrop, upscale_bicubic)
 from wgan_core.domains.images import psnr_y, y_channel
-from wgan_plugins.superres.plugin import l1_loss, make_generator, upscale
+from wgan_plugins.superres.models import upscale
+from wgan_plugins.superres.plugin import l1_loss, make_generator, phases
 
 
 def self_ensemble(model: srmodels.SRGenerator, lr: Tensor, tile: int) -> Tensor:
@@ -196,7 +196,7 @@ def main() -> None:
 
     class Trace(Callback):
         def on_step_end(self, trainer: Trainer, step: int, stats: dict[str, float]) -> None:
-            if step % args.every and step != trainer.config.steps:
+            if step % args.every and step != trainer.steps:
                 return
             with torch.no_grad():
                 v = [psnr_y(upscale(trainer.sampling_generator, lr, config.tile), hr, border=s)
@@ -219,11 +219,11 @@ def main() -> None:
 
     class SwitchToMse(Callback):
         def on_step_end(self, trainer: Trainer, step: int, stats: dict[str, float]) -> None:
-            if args.mse_after is not None and step >= args.mse_after * trainer.config.steps:
+            if args.mse_after is not None and step >= args.mse_after * trainer.steps:
                 use_mse[0] = True
     with tempfile.TemporaryDirectory() as tmp:
-        phase = replace(config, steps=config.pretrain_steps, lr_g=config.pretrain_lr)
-        trainer = Trainer(generator, None, source, phase, run_dir=Path(tmp), extra_loss=loss_or_mse,
+        trainer = Trainer(generator, None, source, config, phase=phases(config)[0],
+                          run_dir=Path(tmp), extra_loss=loss_or_mse,
                           callbacks=[Trace(), SwitchToMse()])
         start = time.perf_counter()
         trainer.fit()
