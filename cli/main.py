@@ -99,7 +99,9 @@ def _summary_lines(metrics: dict[str, Any]) -> list[str]:
 # ------------------------------------------------------------------ commands
 
 class PluginGroup(click.Group):
-    """``wgan run NAME``: one sub-command per registered plugin, built from its config."""
+    """``wgan run NAME``: one sub-command per registered plugin, built from its config.
+    ``wgan run NAME ...`` loads only that plugin; ``wgan run --help`` loads them all and lists
+    those that load (``wgan plugins`` shows why one does not)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [p.name for p in registry.available()]

@@ -37,7 +37,8 @@ __all__ = ["AuditResult", "LoadedRun", "PluginEntry", "apply", "audit", "load", 
 
 
 def plugins() -> list[PluginEntry]:
-    """Every registered plugin (a plugin that failed to load carries its error)."""
+    """Every registered plugin, sorted by name, not yet imported: ``entry.plugin`` loads and
+    validates one (a plugin that fails to load or validate has ``entry.error`` instead)."""
     return registry.discover()
 
 
