@@ -11,7 +11,7 @@ from PIL import Image
 
 import wgan as api
 from wgan import registry
-from wgan_core.config import TrainConfig, field_specs
+from wgan_core.config import RunOptions, field_specs
 
 ENTRIES = registry.discover()
 IDS = [e.name for e in ENTRIES]
@@ -37,7 +37,7 @@ def test_builtins_are_registered() -> None:
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_plugin_loads_and_extends_the_shared_config(entry: registry.PluginEntry) -> None:
     assert entry.plugin is not None, entry.error
-    assert issubclass(entry.plugin.config_class, TrainConfig)
+    assert issubclass(entry.plugin.config_class, RunOptions)
     assert entry.plugin.summary and "\n" not in entry.plugin.summary
     entry.plugin.config_class().validate()  # the defaults are valid
 
