@@ -42,6 +42,11 @@ class Callback:
     def on_step_end(self, trainer: "Trainer", step: int, stats: dict[str, float]) -> None:
         """Called after every generator step with that step's losses."""
 
+    def on_before_optimizer_step(self, trainer: "Trainer", part: str) -> None:
+        """Called after a backward pass, before the optimizer step of ``part`` ("critic" or
+        "generator"): the gradients are in the parameters' ``.grad`` (already averaged over
+        processes) and may be changed here (a federated client's drift correction)."""
+
     def on_log(self, trainer: "Trainer", row: dict[str, float]) -> None:
         """Called when a row is written to log.csv."""
 

@@ -232,6 +232,8 @@ class Trainer:
         self.opt_c.zero_grad(set_to_none=True)
         loss.backward()
         self.strategy.all_reduce_gradients(self.critic.parameters())
+        for cb in self.callbacks:
+            cb.on_before_optimizer_step(self, "critic")
         self.opt_c.step()
         self.constraint.after_step(self.critic)
         return self._reduced({"critic_loss": loss, "w_estimate": w_estimate,
@@ -253,6 +255,8 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.strategy.all_reduce_gradients(self.generator.parameters())
+        for cb in self.callbacks:
+            cb.on_before_optimizer_step(self, "generator")
         self.opt_g.step()
         return self._reduced({"generator_loss": loss, "extra_loss": extra})
 
