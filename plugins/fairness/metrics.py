@@ -67,3 +67,62 @@ def flat_metrics(report: dict[str, Any]) -> dict[str, Any]:
             if key in g:
                 out[f"{key}_{tag}"] = g[key]
     return out
+
+
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+_SHARE_OR_NONE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_NONNEG = {"type": "number", "minimum": 0}
+#: ||p - q||_2 between two distributions over groups: at most sqrt(2) (all mass moved).
+_DISCREPANCY = {"type": "number", "minimum": 0, "maximum": 2 ** 0.5 + 1e-9}
+#: The per-group keys every audit writes (``flat_metrics``), with ``modes_covered`` where the
+#: data has modes.
+_PER_GROUP = ("share", "target_share", "coverage", "knn_coverage", "precision", "w1",
+              "training_share")
+
+
+def _group_keys(tags: list[str], modes: bool) -> list[str]:
+    keys = [f"{key}_{tag}" for tag in tags for key in _PER_GROUP]
+    keys += [f"slope_{stat}_{tag}" for tag in tags for stat in ("mean", "max")]
+    return keys + ([f"modes_covered_{tag}" for tag in tags] if modes else [])
+
+
+#: JSON Schema of a fairness run's metrics.json. Group keys are ``<metric>_<group tag>``: on
+#: grid25-groups (the default) the groups majority and minority, on digits 0_4 and 5_9.
+METRICS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "fairness metrics.json",
+    "type": "object",
+    "required": ["dataset", "steps", "reweight", "group_penalty", "assignment", "discrepancy",
+                 "coverage_ratio", "overall_precision", "overall_density", "overall_coverage",
+                 "overall_recall", "overall_w1", "training_discrepancy", "slope_mean",
+                 "slope_max", "target_slope", "train_seconds", "wall_seconds"],
+    "properties": {
+        "dataset": {"type": "string", "minLength": 1},
+        "steps": {"type": "integer", "minimum": 0},
+        "reweight": {"enum": ["none", "inverse-frequency", "target"]},
+        "group_penalty": {"type": "boolean"},
+        "assignment": {"type": "string", "minLength": 1},
+        "discrepancy": _DISCREPANCY,
+        "training_discrepancy": _DISCREPANCY,
+        "coverage_ratio": _SHARE,  # min / max of the groups' coverages
+        "overall_precision": _SHARE, "overall_recall": _SHARE, "overall_coverage": _SHARE,
+        "overall_density": _NONNEG,  # PRDC's density may exceed 1
+        "overall_w1": _NONNEG,
+        "target_slope": {"type": "number", "exclusiveMinimum": 0},
+        "train_seconds": _NONNEG, "wall_seconds": _NONNEG,
+    },
+    "patternProperties": {
+        "^(share|target_share|training_share)_": _SHARE,
+        # None for a group with no generated sample (precision, w1) or no coverage reading
+        "^(coverage|knn_coverage|precision)_": _SHARE_OR_NONE,
+        "^w1_": {"type": ["number", "null"], "minimum": 0},
+        "^modes_covered_": {"type": "integer", "minimum": 0},
+        "^slope_": {"type": ["number", "null"], "minimum": 0},  # slopes are norms
+    },
+    "allOf": [
+        {"if": {"properties": {"dataset": {"const": "grid25-groups"}}},
+         "then": {"required": _group_keys(["majority", "minority"], modes=True)}},
+        {"if": {"properties": {"dataset": {"const": "digits"}}},
+         "then": {"required": _group_keys(["0_4", "5_9"], modes=False)}},
+    ],
+}

@@ -30,6 +30,7 @@ from wgan_core.units import Normalization, checkpoint_normalization
 from .config import FairnessConfig
 from .data import GroupData, load_data
 from .metrics import GroupSlopes, column_tag, flat_metrics
+from .metrics import METRICS_SCHEMA
 from .models import build_models
 
 # ---------------------------------------------------------------------- set-up
@@ -235,4 +236,5 @@ PLUGIN = Plugin(
     audit=audit,
     smoke_overrides={"steps": 3, "batch_size": 32, "hidden": 16, "n_eval": 200, "log_every": 1,
                      "checkpoint_every": 2, "n_train": 500},
+    metrics_schema=METRICS_SCHEMA,
 )

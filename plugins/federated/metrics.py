@@ -88,3 +88,66 @@ def w1(fake: Tensor, real: Tensor, n: int = W1_SAMPLES, seed: int = 0) -> float:
     g = torch.Generator().manual_seed(seed)
     r = real[torch.randperm(len(real), generator=g)[:n]]
     return w1_exact(r, fake[:n])
+
+
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+_NONNEG = {"type": "number", "minimum": 0}
+_COUNT = {"type": "integer", "minimum": 0}
+
+
+def _or_none(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same, or null (coverage is None when no label can be assigned: --data points
+    without modes)."""
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    return {**schema, "type": [*types, "null"]}
+
+
+_CLIENT = {
+    "type": "object",
+    "required": ["client", "samples", "share", "modes_held", "modes_covered_share", "w1_exact"],
+    "properties": {
+        "client": _COUNT,
+        "samples": _COUNT,
+        "share": _SHARE,  # of all training samples
+        "modes_held": {"type": "array", "items": _COUNT},
+        "modes_covered_share": _or_none(_SHARE),  # None for a client that holds no label
+        "w1_exact": _NONNEG,
+    },
+}
+
+#: JSON Schema of a federated run's metrics.json.
+METRICS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "federated metrics.json",
+    "type": "object",
+    "required": ["modes_covered", "modes_total", "high_quality_fraction",
+                 "minority_modes_covered", "minority_modes_total", "w1_exact", "clients",
+                 "majority_client", "rounds", "wall_seconds", "bytes_sent_per_round",
+                 "failures", "rejected", "algorithm", "weighting", "aggregator", "partition",
+                 "dataset", "n_clients", "local_steps", "label_assignment"],
+    "properties": {
+        "modes_covered": _or_none(_COUNT),
+        "modes_total": _or_none({"type": "integer", "minimum": 1}),
+        "high_quality_fraction": _or_none(_SHARE),
+        "minority_modes_covered": _or_none(_COUNT),
+        "minority_modes_total": _or_none(_COUNT),
+        "w1_exact": _NONNEG,
+        "clients": {"type": "array", "items": _CLIENT, "minItems": 1},
+        "majority_client": _COUNT,
+        "rounds": _COUNT,
+        "wall_seconds": _NONNEG,
+        "bytes_sent_per_round": {
+            "type": "object", "required": ["server_to_clients", "clients_to_server"],
+            "properties": {"server_to_clients": _NONNEG, "clients_to_server": _NONNEG}},
+        "failures": _COUNT,
+        "rejected": _COUNT,
+        "algorithm": {"enum": ["fedgan", "private-critics"]},
+        "weighting": {"enum": ["samples", "uniform", "sqrt"]},
+        "aggregator": {"enum": ["mean", "median", "trimmed-mean", "krum"]},
+        "partition": {"enum": ["modes", "dirichlet", "iid"]},
+        "dataset": {"type": "string", "minLength": 1},
+        "n_clients": {"type": "integer", "minimum": 1},
+        "local_steps": {"type": "integer", "minimum": 1},
+        "label_assignment": {"type": "string", "minLength": 1},
+    },
+}

@@ -30,6 +30,7 @@ from . import app as apps
 from .config import FederatedConfig
 from .data import ClientSplit, build_split, data_scale
 from .metrics import W1_SAMPLES, LabelAssigner, coverage, w1
+from .metrics import METRICS_SCHEMA
 from .models import build_models, flatten_parts, split_parts
 
 ROUNDS_FILE = "rounds.csv"
@@ -394,4 +395,5 @@ PLUGIN = Plugin(
     audit=audit,
     smoke_overrides={"clients": 3, "rounds": 2, "local_steps": 2, "batch_size": 32,
                      "hidden": 16, "samples": 300, "n_eval": 200, "n_critic": 2},
+    metrics_schema=METRICS_SCHEMA,
 )

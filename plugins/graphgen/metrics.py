@@ -15,7 +15,7 @@ we compute).
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -210,3 +210,80 @@ def erdos_renyi_like(graphs: Sequence[nx.Graph], count: int, seed: int) -> list[
     sizes = [g.number_of_nodes() for g in graphs]
     return [nx.gnp_random_graph(int(rng.choice(sizes)), density, seed=int(rng.integers(2**31)))
             for _ in range(count)]
+
+
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+_NONNEG = {"type": "number", "minimum": 0}
+_COUNT = {"type": "integer", "minimum": 0}
+#: MMD^2 = E k(a, a') + E k(b, b') - 2 E k(a, b) with a Gaussian-EMD kernel in (0, 1]: within
+#: (-2, 2) (that kernel is not positive definite, so a value a little below 0 can occur).
+_MMD = {"type": "number", "minimum": -2, "maximum": 2}
+_MMD_NAMES = ("mmd_degree", "mmd_clustering", "mmd_spl")
+#: A graph's characteristic path length is a mean of path lengths >= 1; NaN (null) when no
+#: generated graph has a connected pair of nodes.
+_CPL = {"type": ["number", "null"], "minimum": 1}
+_SECONDS = _NONNEG
+
+GRAPHS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [*_MMD_NAMES, *(f"{k}_std" for k in _MMD_NAMES),
+                 *(f"{k}_train_test" for k in _MMD_NAMES), *(f"{k}_er" for k in _MMD_NAMES),
+                 "cpl_generated", "cpl_reference", "diameter_generated", "diameter_reference",
+                 "valid_fraction", "unique_fraction", "novel_fraction", "nodes_generated",
+                 "nodes_reference", "edges_generated", "edges_reference", "dataset", "mode",
+                 "max_nodes", "n_train", "n_test", "n_eval", "steps", "train_seconds",
+                 "eval_seconds"],
+    "properties": {
+        "mode": {"const": "graphs"},
+        **{k: _MMD for k in _MMD_NAMES},
+        **{f"{k}_{suffix}": _MMD for k in _MMD_NAMES
+           for suffix in ("pooled", "train_test", "er")},
+        **{f"{k}_std": _NONNEG for k in _MMD_NAMES},
+        "cpl_generated": _CPL, "cpl_reference": _CPL,
+        "diameter_generated": _NONNEG, "diameter_reference": _NONNEG,
+        "valid_fraction": _SHARE, "unique_fraction": _SHARE, "novel_fraction": _SHARE,
+        "nodes_generated": _NONNEG, "nodes_reference": _NONNEG,
+        "edges_generated": _NONNEG, "edges_reference": _NONNEG,
+        "dataset": {"type": "string", "minLength": 1},
+        "max_nodes": {"type": "integer", "minimum": 1},
+        "n_train": {"type": "integer", "minimum": 1},
+        "n_test": {"type": "integer", "minimum": 1},
+        "n_eval": {"type": "integer", "minimum": 1},
+        "steps": _COUNT,
+        "train_seconds": _SECONDS, "eval_seconds": _SECONDS,
+    },
+    # every draw pooled: reported when there is more than one draw (--eval-draws, 20 default)
+    "dependentRequired": {"mmd_degree_pooled": ["mmd_clustering_pooled", "mmd_spl_pooled"]},
+}
+
+NODES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["mode", "graph", "nodes", "edges", "weighted", "w1_initial", "w1_final",
+                 "w1_final_ema", "w_critic_final", "w_critic_certified_final", "tv_final_ema",
+                 "check_w_critic", "check_w1_exact", "check_gap", "check_seconds", "steps",
+                 "train_seconds"],
+    "properties": {
+        "mode": {"const": "nodes"},
+        "graph": {"type": "string", "minLength": 1},
+        "nodes": {"type": "integer", "minimum": 1},
+        "edges": _COUNT,
+        "weighted": {"type": "boolean"},
+        "w1_initial": _NONNEG, "w1_final": _NONNEG, "w1_final_ema": _NONNEG,
+        # E_q f - E_p f of a critic: any sign (below 0 when it has not learned yet)
+        "w_critic_final": {"type": "number"}, "w_critic_certified_final": {"type": "number"},
+        "tv_final_ema": _SHARE,  # total variation between two distributions
+        "check_w_critic": {"type": "number"},
+        "check_w1_exact": _NONNEG,
+        "check_gap": {"type": ["number", "null"], "minimum": 0},  # NaN when W1 is 0
+        "check_seconds": _SECONDS,
+        "steps": _COUNT,
+        "train_seconds": _SECONDS,
+    },
+}
+
+#: JSON Schema of a graphgen run's metrics.json: one of the two modes' metrics.
+METRICS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "graphgen metrics.json",
+    "oneOf": [GRAPHS_SCHEMA, NODES_SCHEMA],
+}

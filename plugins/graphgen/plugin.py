@@ -12,6 +12,7 @@ from wgan_core.runs import load_run
 
 from .config import GraphGenConfig
 from .graphs import load_graph_generator, run_graphs, sample_graphs
+from .metrics import METRICS_SCHEMA
 from .nodes import load_node_generator, run_nodes, sample_nodes
 
 
@@ -55,4 +56,5 @@ PLUGIN = Plugin(
     load_generator=load_generator,
     smoke_overrides={"steps": 3, "batch_size": 16, "hidden": 16, "critic_hidden": 8,
                      "latent_dim": 4, "eval_draws": 1, "log_every": 1, "checkpoint_every": 2},
+    metrics_schema=METRICS_SCHEMA,
 )

@@ -5,6 +5,8 @@ distribution of local patches is from the real one). The implementations are in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from torch import Tensor
 
@@ -27,3 +29,47 @@ def swd_metrics(outputs: list[Tensor], targets: list[Tensor]
     each image's own SWD (its patches against its target's, the same patches)."""
     levels, each = sliced_wasserstein(outputs, targets, per_image=True)
     return float(np.mean(levels)), levels, [float(np.mean(e)) for e in each]
+
+
+_MODELS = ("l1", "adv")
+_NONNEG = {"type": "number", "minimum": 0}
+#: One image's scores (and their means over the held-out images), per model: L1 error of
+#: outputs clamped to [0, 1] against targets in [0, 1], PSNR of 8-bit images in [0, 1]
+#: (MSE <= 1, so >= 0 dB), SSIM in [-1, 1], the high-frequency ratio and the SWD (x 10^3) >= 0.
+_PIXEL = {
+    **{f"l1_error_{m}": {"type": "number", "minimum": 0, "maximum": 1} for m in _MODELS},
+    **{f"psnr_{m}": _NONNEG for m in _MODELS},
+    **{f"ssim_{m}": {"type": "number", "minimum": -1, "maximum": 1} for m in _MODELS},
+    **{f"hf_ratio_{m}": _NONNEG for m in _MODELS},
+}
+_PER_IMAGE = {**_PIXEL, **{f"swd_{m}": _NONNEG for m in _MODELS}}
+_NAMES = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+#: Patches per second of a phase; NaN (null) for a phase that trained no step in this call.
+_RATE = {"type": ["number", "null"], "minimum": 0}
+
+#: JSON Schema of an img2img run's metrics.json.
+METRICS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "img2img metrics.json",
+    "type": "object",
+    "required": [*_PER_IMAGE, *(f"swd_levels_{m}" for m in _MODELS), "per_image", "task",
+                 "train_images", "test_images", "seconds_pretrain", "seconds_adversarial",
+                 "patches_per_second_pretrain", "patches_per_second_adversarial",
+                 "seconds_total"],
+    "properties": {
+        **_PER_IMAGE,
+        **{f"swd_levels_{m}": {"type": "array", "items": _NONNEG, "minItems": 1}
+           for m in _MODELS},
+        "per_image": {"type": "object", "minProperties": 1,
+                      "additionalProperties": {"type": "object", "required": list(_PER_IMAGE),
+                                               "properties": _PER_IMAGE}},
+        "task": {"enum": ["edges2photo", "colorize", "user"]},
+        "train_images": _NAMES,
+        "test_images": _NAMES,
+        "seconds_pretrain": _NONNEG,
+        "seconds_adversarial": _NONNEG,
+        "patches_per_second_pretrain": _RATE,
+        "patches_per_second_adversarial": _RATE,
+        "seconds_total": _NONNEG,
+    },
+}

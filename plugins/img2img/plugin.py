@@ -25,6 +25,7 @@ from wgan_core.trainer import Trainer
 from .config import Img2ImgConfig
 from .data import Pair, PairSource, greyscale, load_pairs
 from .metrics import image_metrics, swd_metrics
+from .metrics import METRICS_SCHEMA
 from .models import PatchCritic, UNetGenerator, unet_depth
 
 
@@ -229,4 +230,5 @@ PLUGIN = Plugin(
     load_generator=load_generator,
     smoke_overrides={"steps": 2, "pretrain_steps": 2, "batch_size": 2, "crop_size": 32,
                      "channels": 4, "critic_channels": 4, "log_every": 1, "task": "colorize"},
+    metrics_schema=METRICS_SCHEMA,
 )

@@ -82,3 +82,38 @@ def comparison_png(name: str, lr: Tensor, outputs: dict[str, Tensor], hr: Tensor
         axes[ax].axis("off")
     fig.suptitle(f"{name} x{scale} (PSNR on Y of the full image)", fontsize=11)
     return save_figure(fig, Path(run_dir) / f"comparison_{file_stem}.png")
+
+
+_METHODS = ("bicubic", "l1", "sr")
+_NONNEG = {"type": "number", "minimum": 0}
+#: Per photo and averaged: PSNR of 8-bit images in [0, 1] (MSE <= 1, so >= 0 dB), SSIM in
+#: [-1, 1], the high-frequency energy ratio >= 0; for bicubic, the L1 model and the adversarial.
+_SCORES: dict[str, Any] = {
+    **{f"psnr_{m}": _NONNEG for m in _METHODS},
+    **{f"ssim_{m}": {"type": "number", "minimum": -1, "maximum": 1} for m in _METHODS},
+    **{f"hf_ratio_{m}": _NONNEG for m in _METHODS},
+}
+_NAMES = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+
+#: JSON Schema of a superres run's metrics.json (augment_p_final only with --augment).
+METRICS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "superres metrics.json",
+    "type": "object",
+    "required": [*_SCORES, "per_image", "scale", "train_images", "test_images",
+                 "seconds_pretrain", "seconds_adversarial", "seconds_total"],
+    "properties": {
+        **_SCORES,
+        "per_image": {"type": "object", "minProperties": 1,
+                      "additionalProperties": {"type": "object", "required": list(_SCORES),
+                                               "properties": _SCORES}},
+        "scale": {"enum": [2, 4]},
+        "train_images": _NAMES,
+        "test_images": _NAMES,
+        "seconds_pretrain": _NONNEG,
+        "seconds_adversarial": _NONNEG,
+        "seconds_total": _NONNEG,
+        # ADA's augmentation probability, which it clamps to [0, 0.8]
+        "augment_p_final": {"type": "number", "minimum": 0, "maximum": 0.8},
+    },
+}

@@ -23,6 +23,7 @@ from .augment import AdaptiveAugment
 from .config import SuperResConfig
 from .data import PatchSource, load_photos
 from .metrics import evaluate
+from .metrics import METRICS_SCHEMA
 from .models import SRCritic, SRGenerator, upscale
 
 
@@ -140,4 +141,5 @@ PLUGIN = Plugin(
     load_generator=load_generator,
     smoke_overrides={"steps": 2, "pretrain_steps": 3, "batch_size": 2, "patch_size": 32,
                      "channels": 4, "blocks": 1, "critic_channels": 4, "log_every": 1},
+    metrics_schema=METRICS_SCHEMA,
 )

@@ -25,6 +25,7 @@ from wgan_core.units import Normalization, checkpoint_normalization
 from .config import ToyConfig
 from .data import ScaledSource, ToyData, builtin, load_points
 from .metrics import evaluate
+from .metrics import METRICS_SCHEMA
 from .models import MLPCritic, MLPGenerator, build_models
 from .plots import plot_samples_over_critic
 
@@ -217,4 +218,5 @@ PLUGIN = Plugin(
     audit=audit,
     smoke_overrides={"steps": 3, "batch_size": 32, "hidden": 16, "n_eval": 200, "log_every": 1,
                      "checkpoint_every": 2},
+    metrics_schema=METRICS_SCHEMA,
 )

@@ -267,21 +267,39 @@ def test_callback_state_follows_its_key_not_its_place(tmp_path: Path) -> None:
 
 
 def test_train_steps_from_handed_weights_matches_fit(tmp_path: Path) -> None:
-    """The federated seam: weights handed to a fresh trainer, k steps, weights handed back;
-    the same as fit() would have done from those weights."""
-    source = make_trainer(None, steps=6)
-    source.fit()
-    handed = source.get_weights(["generator", "critic", "opt_g", "opt_c"])
-    assert set(handed) == {"generator", "critic", "opt_g", "opt_c"}
-    a, b = make_trainer(None, steps=6), make_trainer(None, steps=6)
-    for t in (a, b):
-        t.set_weights(handed)
-        t.rng.manual_seed(11)
-    a.train_steps(3)
-    b.train_steps(1)
-    b.train_steps(2)
-    assert a.step == b.step == 3 and not (tmp_path / "checkpoints").exists()
-    for name, value in a.get_weights()["generator"].items():
-        assert torch.equal(value, b.get_weights()["generator"][name]), name
+    """The federated seam: a fresh trainer (its own random init) handed another trainer's
+    initial weights, trained by train_steps in two calls, ends where fit() ends from those
+    weights; fit's checkpoint holds that end state, and train_steps writes no checkpoint."""
+    parts = ["generator", "critic", "ema", "opt_g", "opt_c"]
+    fitted = make_trainer(tmp_path / "fit", steps=6, lr_schedule="linear")
+    initial = fitted.get_weights(parts)
+    assert set(initial) == set(parts)
+    fitted.fit()
+
+    torch.manual_seed(1)  # a different init, so that only the handed weights can make it match
+    cfg = TrainConfig(steps=6, batch_size=32, n_critic=2, log_every=2, checkpoint_every=3,
+                      device="cpu", seed=3, lr_schedule="linear")
+    stepped = Trainer(MLPGenerator(2, 2, hidden=16), MLPCritic(2, hidden=16), ring_source, cfg,
+                      run_dir=tmp_path / "steps")
+    own = stepped.get_weights()["generator"]
+    assert any(not torch.equal(v, initial["generator"][k]) for k, v in own.items())
+    stepped.set_weights(initial)
+    stepped.train_steps(2)
+    stepped.train_steps(4)
+    assert stepped.step == fitted.step == 6
+    assert not (tmp_path / "steps" / "checkpoints").exists()  # train_steps never checkpoints
+
+    ended = stepped.get_weights(parts)
+    ckpt = load_checkpoint(tmp_path / "fit" / "checkpoints" / "last.pt")
+    assert ckpt["step"] == 6
+    for part in ("generator", "critic", "ema"):
+        for name, value in ended[part].items():
+            assert torch.equal(value, fitted.get_weights([part])[part][name]), (part, name)
+            assert torch.equal(value, ckpt[part][name]), (part, name)
+    # The linear schedule ran over the config's 6 steps in both: the learning rate reached 0.
+    assert stepped.opt_g.param_groups[0]["lr"] == pytest.approx(0.0)
+    assert ckpt["opt_g"]["param_groups"][0]["lr"] == pytest.approx(0.0)
+    for key, value in ended["opt_g"]["state"][0].items():
+        assert torch.equal(value, ckpt["opt_g"]["state"][0][key]), key
     with pytest.raises(CheckpointError, match="does not match"):
-        a.set_weights({"critic": {"bogus": torch.zeros(1)}})
+        stepped.set_weights({"critic": {"bogus": torch.zeros(1)}})

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from PIL import Image
 
@@ -16,6 +17,8 @@ from wgan_core.config import RunOptions, field_specs
 ENTRIES = registry.discover()
 IDS = [e.name for e in ENTRIES]
 CONSTRAINTS = ["gp", "lp", "sn", "clip", "none"]
+#: The plugins the wgan distribution itself registers.
+BUILTINS = ["toy", "superres", "img2img", "graphgen", "federated", "fairness"]
 
 
 def smoke_args(overrides: dict[str, Any]) -> list[str]:
@@ -30,8 +33,15 @@ def smoke_args(overrides: dict[str, Any]) -> list[str]:
 
 
 def test_builtins_are_registered() -> None:
-    names = {e.name for e in ENTRIES}
-    assert {"toy", "superres", "graphgen"} <= names
+    """The wgan distribution registers exactly the six built-ins, and each of them loads as
+    the plugin of its own name."""
+    builtin = {e.name: e for e in ENTRIES if e.distribution == "wgan"}
+    assert sorted(builtin) == sorted(BUILTINS)
+    for name in BUILTINS:
+        entry = builtin[name]
+        assert entry.error is None and entry.plugin is not None, (name, entry.error)
+        assert entry.plugin.name == name
+        assert entry.value == f"wgan_plugins.{name}:PLUGIN"
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
@@ -51,17 +61,30 @@ def test_config_renders_as_help_options(entry: registry.PluginEntry, wgan) -> No
         assert "--" + spec.name.replace("_", "-") in out, spec.name
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
-def test_tiny_run_writes_the_run_folder(entry: registry.PluginEntry, tmp_path: Path,
-                                        wgan) -> None:
+#: Each plugin's smoke run, and graphgen's other mode (its metrics differ).
+TINY_RUNS = [(e, []) for e in ENTRIES] + [(e, ["--mode", "nodes"]) for e in ENTRIES
+                                          if e.name == "graphgen"]
+
+
+@pytest.mark.parametrize("entry,extra", TINY_RUNS,
+                         ids=[e.name + "".join(f"-{a.lstrip('-')}" for a in x[1:])
+                              for e, x in TINY_RUNS])
+def test_tiny_run_writes_the_run_folder(entry: registry.PluginEntry, extra: list[str],
+                                        tmp_path: Path, wgan) -> None:
     plugin = entry.plugin
     assert plugin is not None, entry.error
     out = tmp_path / "run"
     code, _, err = wgan("run", entry.name, "--out", out, "--quiet", "--device", "cpu",
-                        *smoke_args(dict(plugin.smoke_overrides)))
+                        *smoke_args(dict(plugin.smoke_overrides)), *extra)
     assert code == 0, err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics, "metrics.json is empty"
+    schema = plugin.metrics_schema
+    if entry.name in BUILTINS:
+        assert schema is not None, f"built-in plugin '{entry.name}' has no metrics_schema"
+    if schema is not None:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+        jsonschema.validate(metrics, schema)
     assert (out / "config.toml").exists() and (out / "checkpoints" / "last.pt").exists()
     assert list(out.glob("*.png")), "a run writes at least one picture"
 

@@ -14,6 +14,8 @@ import torch
 from wgan_core import (Batch, MLPCritic, MLPGenerator, Plugin, RunContext, RunResult,
                        TrainConfig, Trainer, option, w1_exact)
 
+from .metrics import METRICS_SCHEMA
+
 
 @dataclass
 class HelloConfig(TrainConfig):
@@ -62,4 +64,5 @@ def run(config: HelloConfig, context: RunContext) -> RunResult:
 
 PLUGIN = Plugin(name="hello", summary="Example third-party plugin: a 1-D Gaussian mixture.",
                 config_class=HelloConfig, run=run,
-                smoke_overrides={"steps": 3, "batch_size": 32, "log_every": 1})
+                smoke_overrides={"steps": 3, "batch_size": 32, "log_every": 1},
+                metrics_schema=METRICS_SCHEMA)

@@ -143,3 +143,39 @@ def test_small_group_and_bad_values_are_refused(wgan, tmp_path: Path) -> None:
     code, _, err = wgan("run", "fairness", "--out", tmp_path / "r3", *TINY, "--data", empty,
                         "--group-column", "g")
     assert code == 2 and "empty CSV" in err
+
+
+def write_blobs(path: Path, n: int = 1000, minority_every: int = 10) -> Path:
+    """Two well-separated blobs in 2-D: the majority (90 %) round (-2, 0), the minority (10 %)
+    round (+2, 0), sd 0.3 (13 sd apart: the group is a function of the point)."""
+    g = torch.Generator().manual_seed(0)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["x", "y", "group"])
+        for i in range(n):
+            group = "minority" if i % minority_every == 0 else "majority"
+            centre = torch.tensor([2.0 if group == "minority" else -2.0, 0.0])
+            p = centre + 0.3 * torch.randn(2, generator=g)
+            w.writerow([f"{p[0]:.4f}", f"{p[1]:.4f}", group])
+    return path
+
+
+def test_reweighting_raises_the_minoritys_share_and_coverage(wgan, tmp_path: Path) -> None:
+    """Unweighted, 200 steps on 90/10 data leave the minority blob uncovered; inverse-frequency
+    weights make it count as much as the majority (target 0.5) and the generator serves it.
+    Measured over seeds 0-7: minority coverage 0.0 unweighted against 0.49-0.97 reweighted,
+    generated minority share 0.0 against 0.49-0.99."""
+    table = write_blobs(tmp_path / "blobs.csv")
+    metrics = {}
+    for reweight in ("none", "inverse-frequency"):
+        run = tmp_path / reweight
+        code, _, err = wgan("run", "fairness", "--out", run, "--quiet", "--device", "cpu",
+                            "--steps", "200", "--batch-size", "64", "--hidden", "32",
+                            "--n-eval", "500", "--data", table, "--group-column", "group",
+                            "--reweight", reweight, "--seed", "0")
+        assert code == 0, err
+        metrics[reweight] = json.loads((run / "metrics.json").read_text())
+    plain, weighted = metrics["none"], metrics["inverse-frequency"]
+    assert plain["training_share_minority"] == weighted["training_share_minority"] == 0.1
+    assert weighted["coverage_minority"] > plain["coverage_minority"] + 0.3
+    assert weighted["share_minority"] > plain["share_minority"] + 0.3

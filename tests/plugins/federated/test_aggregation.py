@@ -31,10 +31,13 @@ def reply(node: int, w: float, n: int, weighting: str, value: float | None = Non
     return msg
 
 
-def aggregate(weighting: str, replies, aggregator: str = "mean"):  # type: ignore[no-untyped-def]
+def aggregate(weighting: str, replies, aggregator: str = "mean",  # type: ignore[no-untyped-def]
+              sent: int | None = None):
+    """Aggregate ``replies`` as one round in which ``sent`` messages (default: one per reply)
+    went out; the strategy counts what it was sent before it aggregates, as in a real round."""
     config = FederatedConfig(weighting=weighting, aggregator=aggregator)
     strategy = make_strategy(config, 3, EXPECTED)
-    strategy.stats.sent = len(replies)
+    strategy.stats.sent = len(replies) if sent is None else sent
     arrays, _ = strategy.aggregate_train(1, replies)
     return strategy, arrays
 
@@ -87,24 +90,47 @@ def test_no_valid_reply_keeps_the_model_and_counts_failures(task_identity) -> No
 
     crashed = Message(Error(code=0, reason="boom"), reply_to=Message(
         reply(0, 1.0, 1, "uniform").content, dst_node_id=7, message_type=MessageType.TRAIN))
+    # Three messages went out: one came back as an error, one with inf weights, one never.
     strategy, arrays = aggregate("uniform", [crashed, reply(1, 0.0, 5, "uniform",
-                                                               value=float("inf"))])
-    strategy.stats.sent = 3  # one more was sent and never answered
+                                                               value=float("inf"))], sent=3)
     assert arrays is None  # Strategy.start then keeps the previous global arrays
-    assert strategy.stats.failures == 1 and strategy.stats.rejected == 1
+    assert strategy.stats.failures == 2  # the error reply and the missing one
+    assert strategy.stats.rejected == 1 and strategy.stats.replied == []
+
+
+def krum_pick(values: list[float], f: int) -> float:
+    """Krum's choice (Blanchard et al. 2017): the reply whose summed squared distance to its
+    n - f - 2 nearest other replies is smallest (every array of a reply holds one value, so
+    distances are proportional to squared differences of the values)."""
+    k = len(values) - f - 2
+    scores = [sum(sorted((v - u) ** 2 for j, u in enumerate(values) if j != i)[:k])
+              for i, v in enumerate(values)]
+    best = int(np.argmin(scores))
+    assert sorted(scores)[1] - scores[best] >= 1.0  # one clear winner, no tie to break
+    return values[best]
+
+
+# Krum with f = 1 scores each reply by its 2 nearest neighbours: 1 -> 1 + 2.25, 2 -> 0.25 + 1,
+# 2.5 -> 0.25 + 2.25, 4 -> 2.25 + 4, 100 -> 96^2 + 97.5^2. It must pick 2.0.
+ROBUST_VALUES = [1.0, 2.0, 2.5, 4.0, 100.0]
 
 
 @pytest.mark.parametrize("aggregator", ["median", "trimmed-mean", "krum"])
 def test_robust_aggregators_are_flowers(task_identity, aggregator: str) -> None:
-    values = [1.0, 2.0, 3.0, 4.0, 100.0]
-    replies = [reply(i, v, 10, "uniform") for i, v in enumerate(values)]
+    replies = [reply(i, v, 10, "uniform") for i, v in enumerate(ROBUST_VALUES)]
     strategy, arrays = aggregate("uniform", replies, aggregator)
-    got = float(arrays["generator.w"].numpy().mean())
     assert type(strategy).__mro__[2].__name__ == {"median": "FedMedian",
                                                    "trimmed-mean": "FedTrimmedAvg",
                                                    "krum": "Krum"}[aggregator]
-    assert got == pytest.approx({"median": 3.0, "trimmed-mean": 3.0, "krum": 2.0}[aggregator]
-                                ) or (aggregator == "krum" and got in (1.0, 2.0, 3.0))
+    config = FederatedConfig()
+    assert config.krum_malicious == 1 and config.trim_beta == 0.2  # what the values below assume
+    want = {"median": 2.5,  # the middle of five
+            "trimmed-mean": (2.0 + 2.5 + 4.0) / 3,  # int(0.2 * 5) = 1 cut from each tail
+            "krum": krum_pick(ROBUST_VALUES, f=1)}[aggregator]
+    if aggregator == "krum":
+        assert want == 2.0
+    for key in EXPECTED:
+        np.testing.assert_allclose(arrays[key].numpy(), want, rtol=1e-6)
 
 
 @pytest.mark.parametrize("aggregator", ["mean", "median", "krum"])
@@ -135,3 +161,41 @@ def test_aggregate_does_not_depend_on_reply_order(task_identity, aggregator: str
         results.append(arrays["generator.w"].numpy())
         assert strategy.stats.replied == [0, 1, 2, 3, 4]
     assert all(np.array_equal(results[0], r) for r in results[1:])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_krum_and_median_drop_a_scaled_reply_the_mean_does_not(task_identity, seed: int
+                                                                ) -> None:
+    """Four honest clients reply weights near 1; a fifth (the plugin's ``--fault scaled``)
+    replies its weights x 100. Krum (f = 1) and the coordinate-wise median stay inside the
+    honest replies' range, element by element; the plain mean is pulled ~20x away."""
+    from flwr.app import Array
+
+    rng = torch.Generator().manual_seed(seed)
+    clients = [{k: 1.0 + 0.1 * torch.randn(shape, generator=rng) for k, shape in EXPECTED.items()}
+               for _ in range(4)]
+    scale = FederatedConfig().fault_scale
+    assert scale == 100.0
+    outlier = {k: v * scale for k, v in clients[0].items()}  # a faulty client's scaled reply
+
+    def replies():  # fresh each time: Flower's FedMedian pops the arrays it aggregates
+        out = []
+        for i, arrays in enumerate(clients + [outlier]):
+            msg = reply(i, 0.0, 10, "uniform")
+            record = next(iter(msg.content.array_records.values()))
+            for key, value in arrays.items():
+                record[key] = Array(value.numpy())
+            out.append(msg)
+        return out
+
+    for key in EXPECTED:
+        stacked = torch.stack([c[key] for c in clients])
+        low, high = stacked.min(0).values.numpy(), stacked.max(0).values.numpy()
+        for aggregator in ("krum", "median"):
+            _, arrays = aggregate("uniform", replies(), aggregator)
+            got = arrays[key].numpy()
+            assert (got >= low).all() and (got <= high).all(), (aggregator, key)
+        _, arrays = aggregate("uniform", replies(), "mean")
+        # mean = (4 honest + 100 x one honest) / 5 ~ 21; honest values lie in [0.5, 1.5] (5
+        # sigma), so the mean is at least (4 x 0.5 + 50) / 5 = 10.4 > 5 x 1.5.
+        assert (arrays[key].numpy() > 5 * high).all(), key
