@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Mapping
 
-from wgan_core.config import AdversarialOptions, ConfigError, ConstraintName, option
+from wgan_core.config import (AdversarialOptions, ConfigError, ConstraintName, build_config,
+                              field_specs, option)
 
 Algorithm = Literal["fedgan", "private-critics"]
 Weighting = Literal["samples", "uniform", "sqrt"]
 Aggregator = Literal["mean", "median", "trimmed-mean", "krum"]
+DriftCorrection = Literal["none", "prox", "scaffold"]
+ServerOptimizer = Literal["none", "momentum", "adam"]
 
 
 @dataclass
@@ -62,18 +65,43 @@ class FederatedConfig(AdversarialOptions):
         "crash", "What a faulty client does: crash (raises), nan (replies NaN weights) or "
                  "scaled (replies its weights x --fault-scale).")
     fault_scale: float = option(100.0, "Factor of --fault scaled.")
+    drift_correction: DriftCorrection = option(
+        "none", "Correction of the local steps' drift on non-IID clients: none, prox (FedProx's "
+                "proximal term, --proximal-mu) or scaffold (SCAFFOLD's control variates for "
+                "generator and critic).")
+    proximal_mu: float = option(0.01, "mu of FedProx's term mu/2 ||w - w_global||^2 "
+                                      "(--drift-correction prox).")
+    server_optimizer: ServerOptimizer = option(
+        "none", "Server optimizer on the averaged update (Flower's strategies): none (FedAvg), "
+                "momentum (FedAvgM) or adam (FedAdam); with --aggregator mean only.")
+    server_lr: float = option(1.0, "Server learning rate of --server-optimizer (FedAvgM's "
+                                   "server_learning_rate, FedAdam's eta), decayed as the "
+                                   "clients' rates.")
+    server_momentum: float = option(0.9, "FedAvgM's momentum, or FedAdam's beta_1.")
+    eval_every: int = option(10, "Evaluate the global generator (rounds.csv, progress line) "
+                                 "every k rounds; the last round always.")
     round_timeout: float = option(600.0, "Seconds the server waits for replies in a round.")
     latent_dim: int = option(8, "Latent dimension.")
     hidden: int = option(64, "Hidden units per layer of both MLPs.")
     depth: int = option(3, "Hidden layers of both MLPs.")
     n_eval: int = option(2500, "Generated samples for the evaluation.")
-    ray_cpus: int = option(1, "CPUs Ray may use in simulation (clients then run one per CPU).")
+    ray_cpus: int = option(0, "CPUs Ray may use in simulation (clients run one per CPU); 0: "
+                              "every core of the machine.")
+    # Discriminator optimal transport with the global critic (wgan_core.refine, as the toy
+    # offers it): refined samples are reported beside the raw ones (dot_ metrics).
+    dot_steps: int = option(
+        30, "DOT refinement of the final samples with the global critic: Adam steps (0: raw "
+            "samples only; fedgan only, a private-critics run has no global critic).")
+    dot_lr: float = option(0.03, "DOT step size (Adam), in the critic's input units.")
+    dot_slope_factor: float = option(
+        0.5, "DOT moves a sample while the critic rises faster than this fraction of its "
+             "largest measured slope K_eff.")
 
     def validate(self) -> None:
         super().validate()
         if self.clients < 1:
             raise ConfigError(f"clients must be at least 1, got {self.clients}")
-        for name in ("rounds", "local_steps", "latent_dim", "hidden", "depth", "ray_cpus"):
+        for name in ("rounds", "local_steps", "latent_dim", "hidden", "depth", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.alpha > 0:
@@ -93,3 +121,57 @@ class FederatedConfig(AdversarialOptions):
             raise ConfigError(f"round_timeout must be positive, got {self.round_timeout}")
         if self.n_eval < 10:
             raise ConfigError(f"n_eval must be at least 10, got {self.n_eval}")
+        if self.ray_cpus < 0:
+            raise ConfigError(f"ray_cpus must be >= 0, got {self.ray_cpus}")
+        if self.proximal_mu < 0:
+            raise ConfigError(f"proximal_mu must be >= 0, got {self.proximal_mu}")
+        if not self.server_lr > 0:
+            raise ConfigError(f"server_lr must be positive, got {self.server_lr}")
+        if not 0 <= self.server_momentum < 1:
+            raise ConfigError(f"server_momentum must be in [0, 1), got {self.server_momentum}")
+        if self.dot_steps < 0:
+            raise ConfigError(f"dot_steps must be >= 0, got {self.dot_steps}")
+        if not self.dot_lr > 0:
+            raise ConfigError(f"dot_lr must be positive, got {self.dot_lr}")
+        if not 0 < self.dot_slope_factor <= 1:
+            raise ConfigError(f"dot_slope_factor must be in (0, 1], got {self.dot_slope_factor}")
+        # Combinations that cannot work, each named by its options.
+        if self.drift_correction == "scaffold" and self.algorithm == "private-critics":
+            raise ConfigError("drift_correction 'scaffold' needs every network averaged; it "
+                              "does not combine with --algorithm private-critics")
+        if self.server_optimizer != "none" and self.aggregator != "mean":
+            raise ConfigError(f"server_optimizer '{self.server_optimizer}' steps on the "
+                              f"weighted mean; it does not combine with --aggregator "
+                              f"{self.aggregator}")
+        if self.server_optimizer != "none" and self.drift_correction == "scaffold":
+            raise ConfigError(f"server_optimizer '{self.server_optimizer}' would also step on "
+                              f"SCAFFOLD's control variates; use it with --drift-correction "
+                              f"none or prox")
+
+
+# ---------------------------------------------------------------------- Flower's run config
+
+#: Run-config keys the deployed ServerApp reads itself (where the run folder goes).
+RUN_ONLY_KEYS = ("out", "resume")
+
+
+def options_from_run_config(run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """Config options from a Flower run config: dashes or underscores; "" means unset."""
+    names = {s.name for s in field_specs(FederatedConfig)}
+    out: dict[str, Any] = {}
+    for key, value in run_config.items():
+        name = key.replace("-", "_")
+        if name in RUN_ONLY_KEYS:
+            continue
+        if name not in names:
+            raise ConfigError(f"Flower run config: unknown key '{key}'")
+        if value == "":
+            continue
+        out[name] = value
+    return out
+
+
+def config_from_run_config(run_config: Mapping[str, Any]) -> FederatedConfig:
+    """A validated FederatedConfig from a Flower run config."""
+    return build_config(FederatedConfig, options_from_run_config(run_config),
+                        where="Flower run config")

@@ -151,3 +151,18 @@ METRICS_SCHEMA: dict[str, Any] = {
         "label_assignment": {"type": "string", "minLength": 1},
     },
 }
+
+
+def w1_balanced(fake: Tensor, split: ClientSplit, n: int = W1_SAMPLES, seed: int = 0) -> float:
+    """Exact W1 between (at most n of) the generated points and n real points drawn from the
+    client-balanced mixture (each client's rows together drawn with equal probability: the
+    distribution uniform client weighting aims at)."""
+    g = torch.Generator().manual_seed(seed)
+    clients = torch.randint(0, split.n_clients, (n,), generator=g)
+    rows = []
+    for c in range(split.n_clients):
+        own = split.client_points(c)
+        k = int((clients == c).sum())
+        if k:
+            rows.append(own[torch.randint(0, len(own), (k,), generator=g)])
+    return w1_exact(torch.cat(rows), fake[:n])

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from wgan_plugins.federated.app import client_weight, make_strategy, reply_problem
+from wgan_plugins.federated.client import client_weight
+from wgan_plugins.federated.server import make_strategy, reply_problem
 from wgan_plugins.federated.config import FederatedConfig
 
 EXPECTED = {"generator.w": (2, 3), "generator.b": (3,)}

@@ -9,13 +9,13 @@ import tomllib
 from pathlib import Path
 
 from wgan_core.config import field_specs
-from wgan_plugins.federated.app import RUN_ONLY_KEYS, options_from_run_config
+from wgan_plugins.federated.config import RUN_ONLY_KEYS, options_from_run_config
 from wgan_plugins.federated.config import FederatedConfig
 
 APP_CONFIG = Path(__file__).resolve().parents[3] / "plugins" / "federated" / "flower_app" \
     / "pyproject.toml"
 # Options the deployed App leaves out on purpose: they mean nothing on a SuperLink.
-NOT_IN_APP = {"ray_cpus", "log_every", "checkpoint_every"}
+NOT_IN_APP = {"ray_cpus", "log_every"}
 
 
 def test_app_run_config_equals_plugin_defaults() -> None:

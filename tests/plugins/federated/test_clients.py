@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from wgan_plugins.federated.app import (averaged_parts, client_train, prepared_critic,
-                                        reply_problem)
+from wgan_plugins.federated.client import averaged_parts, client_train, prepared_critic
+from wgan_plugins.federated.server import reply_problem
 from wgan_plugins.federated.config import FederatedConfig
 from wgan_plugins.federated.data import build_split, data_scale
 from wgan_plugins.federated.models import build_models, flatten_parts
