@@ -15,6 +15,7 @@ Extra `key=value` arguments (given before the options) override the plugin's opt
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import statistics
 import tempfile
 import time
@@ -31,8 +32,8 @@ from wgan_core.trainer import Trainer
 from wgan_plugins.federated import PLUGIN
 from wgan_plugins.federated.config import FederatedConfig
 from wgan_plugins.federated.data import ClientSource, build_split, data_scale
-from wgan_plugins.federated.metrics import W1_SAMPLES, LabelAssigner, coverage, w1
-from wgan_plugins.federated.models import build_models
+from wgan_plugins.federated.metrics import LabelAssigner
+from wgan_plugins.federated.models import build_models, flatten_parts
 
 
 def federated(options: dict[str, Any]) -> dict[str, Any]:
@@ -45,19 +46,48 @@ def federated(options: dict[str, Any]) -> dict[str, Any]:
         return m
 
 
+def balanced_source(split: Any, scale: float) -> Any:
+    """Centralised data drawn client-balanced: a client uniformly at random, then one of its
+    rows (the mixture uniform client weighting aims at)."""
+    from wgan_core.data import Batch
+
+    points = [split.client_points(c) * scale for c in range(split.n_clients)]
+
+    def source(n: int, g: torch.Generator) -> Batch:
+        which = torch.randint(0, len(points), (n,), generator=g)
+        out = torch.empty(n, split.dim)
+        for c, own in enumerate(points):
+            rows = which == c
+            k = int(rows.sum())
+            if k:
+                out[rows] = own[torch.randint(0, len(own), (k,), generator=g)]
+        return Batch(real=out)
+
+    return source
+
+
 def reference(options: dict[str, Any], which: str) -> dict[str, Any]:
-    """Centralised on the pooled data (C x R x K steps), or the majority alone (R x K)."""
+    """Centralised training with the federation's generator steps (rounds x K): on the
+    pooled data or client-balanced, with the global batch (clients x batch); or the majority
+    client alone with its own batch. Evaluated as the plugin evaluates its global generator."""
+    from wgan_plugins.federated.server import evaluation
+
     config: FederatedConfig = build_config(FederatedConfig, {**options, "device": "cpu"})
     split = build_split(config)
     scale = data_scale(split)
-    points = split.points if which == "centralised" else split.client_points(split.majority)
-    steps = config.rounds * config.local_steps * (split.n_clients if which == "centralised"
-                                                  else 1)
+    steps = config.rounds * config.local_steps
+    if which == "majority alone":
+        source, batch = ClientSource(split.client_points(split.majority), scale), \
+            config.batch_size
+    elif which == "centralised, pooled":
+        source, batch = ClientSource(split.points, scale), config.batch_size * split.n_clients
+    else:
+        source, batch = balanced_source(split, scale), config.batch_size * split.n_clients
     torch.manual_seed(config.seed)
     generator, critic = build_models(config, split.dim)
     phase = Phase("reference", steps=steps, lr_g=config.lr_g, lr_c=config.lr_c,
                   seed=config.seed, lr_schedule=config.lr_schedule)
-    trainer = Trainer(generator, critic, ClientSource(points, scale), config, phase=phase,
+    trainer = Trainer(generator, critic, source, replace(config, batch_size=batch), phase=phase,
                       space=EuclideanSpace(scale=scale), device="cpu")
     started = time.perf_counter()
     trainer.train_steps(steps)
@@ -66,8 +96,71 @@ def reference(options: dict[str, Any], which: str) -> dict[str, Any]:
         z = torch.randn(config.n_eval, config.latent_dim,
                         generator=torch.Generator().manual_seed(config.seed + 1))
         fake = trainer.generator(z) / scale
-    m = coverage(fake, split, LabelAssigner(split))
-    m["w1_exact"] = w1(fake, split.points, n=W1_SAMPLES, seed=config.seed)
+    m = evaluation(fake, split, LabelAssigner(split), config.seed)
+    m["wall"] = wall
+    return m
+
+
+def inprocess(options: dict[str, Any]) -> dict[str, Any]:
+    """The same clients, algorithm and steps as the plugin in a plain loop without Flower's
+    engine: the plugin's own ``client_train`` on every client in turn (with a Context per
+    node), the plugin's own strategy aggregating the replies. A benchmark only: what the
+    algorithm loses, apart from what the engine costs."""
+    from flwr.app import (ArrayRecord, ConfigRecord, Context, Message, MessageType,
+                          RecordDict)
+
+    from wgan_plugins.federated.client import averaged_parts, client_train, prepared_critic
+    from wgan_plugins.federated.local import flatten_variates
+    from wgan_plugins.federated.server import RoundStats, _zero_variates, evaluation, \
+        make_strategy
+
+    config: FederatedConfig = build_config(FederatedConfig, {**options, "device": "cpu"})
+    split = build_split(config)
+    scale = data_scale(split)
+    torch.manual_seed(config.seed)
+    generator, _ = build_models(config, split.dim)
+    critic = prepared_critic(config, split.dim, scale)
+    state = {"generator": generator.state_dict(), "critic": critic.state_dict()}
+    flat = flatten_parts({p: state[p] for p in averaged_parts(config)})
+    if config.drift_correction == "scaffold":
+        flat.update(flatten_variates(_zero_variates(generator, critic)))
+    expected = {k: tuple(v.shape) for k, v in flat.items()}
+
+    def lr_factor(r: int) -> float:
+        return 1.0 if config.lr_schedule == "constant" else max(0.0, 1.0 - (r - 1) / config.rounds)
+
+    strategy = make_strategy(config, split.n_clients, expected,
+                             server_lr=lambda r: config.server_lr * lr_factor(r))
+    strategy.round_config = lambda r: {"lr-g": config.lr_g * lr_factor(r),
+                                       "lr-c": config.lr_c * lr_factor(r)}
+    contexts = [Context(run_id=1, node_id=100 + c, node_config={
+        "partition-id": c, "num-partitions": split.n_clients}, state=RecordDict(),
+        run_config={}) for c in range(split.n_clients)]
+    started = time.perf_counter()
+    for r in range(1, config.rounds + 1):
+        train_config = ConfigRecord({"scale": scale})
+        strategy.begin_round(r, train_config)
+        if hasattr(strategy, "current_arrays"):  # FedOpt keeps the arrays it sent
+            strategy.current_arrays = {k: v.numpy() for k, v in flat.items()}
+        strategy.stats = RoundStats(sent=split.n_clients)
+        replies = []
+        for c, context in enumerate(contexts):
+            message = Message(RecordDict({"arrays": ArrayRecord(flat), "config": train_config}),
+                              dst_node_id=context.node_id, message_type=MessageType.TRAIN)
+            reply = client_train(message, context, config)
+            reply.metadata.__dict__["_src_node_id"] = context.node_id
+            replies.append(reply)
+        arrays, _ = strategy.aggregate_train(r, replies)
+        if arrays is not None:
+            flat = arrays.to_torch_state_dict()
+    wall = time.perf_counter() - started
+    generator.load_state_dict({k.partition(".")[2]: v for k, v in flat.items()
+                               if k.startswith("generator.")})
+    with torch.no_grad():
+        z = torch.randn(config.n_eval, config.latent_dim,
+                        generator=torch.Generator().manual_seed(config.seed + 1))
+        fake = generator(z) / scale
+    m = evaluation(fake, split, LabelAssigner(split), config.seed)
     m["wall"] = wall
     return m
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from typing import Any
 
 import torch
@@ -103,6 +104,7 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
     under SCAFFOLD, its new control variate)."""
     from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
 
+    started = time.perf_counter()
     torch.set_num_threads(1)  # one Ray actor or SuperNode per core
     pid = int(context.node_config["partition-id"])
     split = build_split(config)
@@ -140,7 +142,9 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
                 group["lr"] = lr
     correction = drift_correction(config, trainer, received, context)
     trainer.callbacks.append(correction)
+    trained = time.perf_counter()
     stats = trainer.train_steps(config.local_steps)
+    train_seconds = time.perf_counter() - trained
     context.state[OPTIMIZER_STATE] = save_optimizers(trainer.get_weights(("opt_g", "opt_c")))
     out = trainer.get_weights(PARTS)
     if private:
@@ -161,6 +165,10 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
         "partition-id": pid,
         "w-estimate": float(stats.get("w_estimate", float("nan"))),
         "critic-loss": float(stats.get("critic_loss", float("nan"))),
+        # Where a round's time goes (benchmarks/federated_round.py): the K local steps, and
+        # everything else the client does (data, models, state in and out).
+        "train-seconds": train_seconds,
+        "setup-seconds": time.perf_counter() - started - train_seconds,
     })
     content = RecordDict({ARRAYS_KEY: ArrayRecord(flat), METRICS_KEY: metrics})
     return Message(content, reply_to=message)

@@ -86,6 +86,10 @@ class RoundStats:
     bytes_down: int = 0
     bytes_up: int = 0
     started: float = 0.0
+    #: Sums over the aggregated replies of the clients' own timings (MetricRecord).
+    client_train_seconds: float = 0.0
+    client_setup_seconds: float = 0.0
+    aggregate_seconds: float = 0.0
 
 
 def _record_bytes(record: Any) -> int:
@@ -116,8 +120,8 @@ class ScreenedStrategy:
         self.round_config = lambda round_: {"lr-g": 1e-3, "lr-c": 1e-3}
         self.server_lr = server_lr
 
-    def configure_train(self, server_round: int, arrays: Any, config: Any, grid: Any
-                        ) -> Iterable[Any]:
+    def begin_round(self, server_round: int, config: Any) -> int:
+        """The round's number, learning rates (into the train config) and server step size."""
         round_ = self.round_offset + server_round
         config["round"] = round_
         for key, value in self.round_config(round_).items():
@@ -129,6 +133,11 @@ class ScreenedStrategy:
                 self.eta = lr  # type: ignore[attr-defined]
             else:  # FedAvgM
                 self.server_learning_rate = lr  # type: ignore[attr-defined]
+        return round_
+
+    def configure_train(self, server_round: int, arrays: Any, config: Any, grid: Any
+                        ) -> Iterable[Any]:
+        self.begin_round(server_round, config)
         messages = list(super().configure_train(server_round, arrays, config, grid))  # type: ignore[misc]
         # All clients must be there for the first round; later, a node that disconnected
         # must not stall the run (Flower's sample_nodes waits for min_available_nodes).
@@ -168,6 +177,8 @@ class ScreenedStrategy:
                 stats.problems.append(f"rejected reply from {self._client_name(msg)}: {problem}")
                 continue
             good.append((pid, msg.metadata.src_node_id, msg))
+            stats.client_train_seconds += float(metrics.get("train-seconds", 0.0))
+            stats.client_setup_seconds += float(metrics.get("setup-seconds", 0.0))
         # Replies arrive in whatever order the nodes finish; summing them in client order makes
         # the float rounding of the aggregate, and so a whole run, repeat for a given seed.
         good.sort(key=lambda item: item[:2])
@@ -182,7 +193,10 @@ class ScreenedStrategy:
             self.log_fn(f"round {self.round_offset + server_round}: no valid reply; the "
                         f"global model stays as it was")
             return None, None
-        return super().aggregate_train(server_round, good)  # type: ignore[misc]
+        started = time.perf_counter()
+        result = super().aggregate_train(server_round, good)  # type: ignore[misc]
+        self.stats.aggregate_seconds = time.perf_counter() - started
+        return result
 
 
 def make_strategy(config: FederatedConfig, n_clients: int,
@@ -240,7 +254,9 @@ def make_server_app(main_fn: Callable[[Any, Any], None]) -> Any:
 #: rounds.csv's columns (evaluation columns are empty on rounds without an evaluation).
 ROUND_COLUMNS = ["round", "replied", "clients_replied", "failures", "rejected",
                  "modes_covered", "minority_modes_covered", "high_quality_fraction",
-                 "w1_exact", "bytes_down", "bytes_up", "seconds"]
+                 "w1_exact", "bytes_down", "bytes_up", "seconds", "round_seconds",
+                 "client_train_seconds", "client_setup_seconds", "aggregate_seconds",
+                 "eval_seconds", "write_seconds"]
 
 
 def _read_rounds(path: Path, upto: int) -> list[dict[str, str]]:
@@ -339,6 +355,7 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
         if server_round == 0:
             return None
         r = start_round + server_round
+        began = time.perf_counter()
         weights = arrays.to_torch_state_dict()
         current["arrays"] = weights
         stats = strategy.stats
@@ -347,7 +364,9 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
             "clients_replied": " ".join(str(c) for c in sorted(stats.replied)),
             "failures": stats.failures, "rejected": stats.rejected,
             "bytes_down": stats.bytes_down, "bytes_up": stats.bytes_up,
-            "seconds": round(elapsed_before + time.perf_counter() - started, 3),
+            "client_train_seconds": stats.client_train_seconds,
+            "client_setup_seconds": stats.client_setup_seconds,
+            "aggregate_seconds": stats.aggregate_seconds,
         }
         last = r == config.rounds
         if r % config.eval_every == 0 or last:
@@ -364,12 +383,17 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
                              f"{stats.failures} failed, {stats.rejected} rejected; modes "
                              f"{cov['modes_covered']}/{cov['modes_total']}, "
                              f"W1 {row['w1_exact']:.3f}")
-        history.append(row)
-        _write_rounds(run_dir / ROUNDS_FILE, [row], columns, append=True)
+        evaluated = time.perf_counter()
         if r % config.checkpoint_every == 0 or last:
             save_checkpoint(_checkpoint(config, r, weights, scale, split.dim,
                                         elapsed_before + time.perf_counter() - started),
                             ckpt_path)
+        now = time.perf_counter()
+        row.update({"eval_seconds": evaluated - began, "write_seconds": now - evaluated,
+                    "round_seconds": now - stats.started,
+                    "seconds": round(elapsed_before + now - started, 3)})
+        history.append(row)
+        _write_rounds(run_dir / ROUNDS_FILE, [row], columns, append=True)
         return MetricRecord({"round": r})
 
     remaining = config.rounds - start_round

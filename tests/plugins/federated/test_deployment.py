@@ -1,10 +1,12 @@
-"""The same ServerApp and ClientApp on Flower's deployment runtime: a real SuperLink and two
-SuperNodes on free loopback ports, a run submitted with `flwr run`, the run folder checked,
-and every process this test started stopped by its pid (each in its own session, so the
-Flower processes it spawned go with it)."""
+"""The same ServerApp and ClientApp on Flower's deployment runtime: a real SuperLink and three
+SuperNodes on free loopback ports, a run submitted with `flwr run`, one SuperNode killed
+(SIGKILL) after round 2, the run completing every round and counting the failure, the run
+folder checked, and every process this test started stopped by its pid (each in its own
+session, so the Flower processes it spawned go with it)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -47,7 +49,13 @@ def stop(procs: list[subprocess.Popen]) -> None:
             proc.wait()
 
 
-def test_two_supernodes_two_rounds_with_flwr_run(tmp_path: Path) -> None:
+def completed_rounds(rounds_csv: Path) -> int:
+    if not rounds_csv.exists():
+        return 0
+    return max(0, len(rounds_csv.read_text().splitlines()) - 1)
+
+
+def test_three_supernodes_one_killed_after_round_two(tmp_path: Path) -> None:
     env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1",
            "FLWR_HOME": str(tmp_path / "flwr"), "OMP_NUM_THREADS": "1",
            # the SuperLink starts flower-superexec by name: find it next to this Python even
@@ -68,30 +76,44 @@ def test_two_supernodes_two_rounds_with_flwr_run(tmp_path: Path) -> None:
         return proc
 
     out = tmp_path / "run"
+    rounds = 5
     try:
         superlink = start("flower-superlink", "--insecure", "--host", "127.0.0.1", "--port",
                           str(link), "--disable-runtime-dependency-installation",
                           log="superlink.log")
         wait_for_port(link, superlink)
-        for i in range(2):
-            start("flower-supernode", "--insecure", "--superlink", f"127.0.0.1:{link}",
-                  "--port", str(free_port()),
-                  "--node-config", f"partition-id={i} num-partitions=2", log=f"node{i}.log")
-        overrides = (f'out="{out}" clients=2 rounds=2 local-steps=1 batch-size=16 hidden=8 '
-                     f"depth=2 samples=100 n-eval=100 n-critic=1")
-        done = subprocess.run([str(BIN / "flwr"), "run", str(APP), "test", "--stream",
-                               "-c", overrides], env=env, cwd=tmp_path, capture_output=True,
-                              text=True, timeout=240)
-        assert done.returncode == 0, done.stdout + done.stderr
-        deadline = time.monotonic() + 60  # the ServerApp writes metrics.json as it ends
+        nodes = [start("flower-supernode", "--insecure", "--superlink", f"127.0.0.1:{link}",
+                       "--port", str(free_port()),
+                       "--node-config", f"partition-id={i} num-partitions=3", log=f"node{i}.log")
+                 for i in range(3)]
+        overrides = (f'out="{out}" clients=3 rounds={rounds} local-steps=1 batch-size=16 '
+                     f"hidden=8 depth=2 samples=150 n-eval=100 n-critic=1 eval-every=2 "
+                     f"round-timeout=20 dot-steps=2")
+        run = start("flwr", "run", str(APP), "test", "--stream", "-c", overrides, log="run.log")
+        deadline = time.monotonic() + 180
+        while completed_rounds(out / "rounds.csv") < 2 and time.monotonic() < deadline:
+            assert run.poll() in (None, 0), (tmp_path / "run.log").read_text()
+            time.sleep(0.2)
+        assert completed_rounds(out / "rounds.csv") >= 2, (tmp_path / "run.log").read_text()
+        os.killpg(nodes[2].pid, signal.SIGKILL)  # the node and its ClientApp process
+        nodes[2].wait()
+        deadline = time.monotonic() + 240  # the ServerApp writes metrics.json as it ends
         while not (out / "metrics.json").exists() and time.monotonic() < deadline:
             time.sleep(0.5)
         metrics = json.loads((out / "metrics.json").read_text())
     finally:
         stop(procs)
-    assert metrics["rounds"] == 2 and len(metrics["clients"]) == 2 and metrics["failures"] == 0
-    rows = (out / "rounds.csv").read_text().splitlines()
-    assert len(rows) == 3 and rows[2].startswith("2,2,0 1,")
+    assert metrics["rounds"] == rounds and len(metrics["clients"]) == 3
+    with open(out / "rounds.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["round"]) for r in rows] == list(range(1, rounds + 1))
+    assert [r["clients_replied"] for r in rows[:2]] == ["0 1 2", "0 1 2"]
+    # After the kill no reply of client 2 is aggregated, every round still ends with the
+    # other two, and the missing replies are counted as failures.
+    assert all(r["clients_replied"] == "0 1" for r in rows[3:])
+    assert metrics["failures"] >= 1 and metrics["failures"] == sum(int(r["failures"])
+                                                                   for r in rows)
+    assert rows[-1]["modes_covered"] != "" and rows[1]["modes_covered"] != ""
     for name in ("config.toml", "samples.png", "clients.png", "checkpoints/last.pt"):
         assert (out / name).exists(), name
     assert all(p.poll() is not None for p in procs)
