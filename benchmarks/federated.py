@@ -4,10 +4,13 @@
     OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/federated.py --faults --seeds 0
 
 Table 1: for each algorithm x weighting (Flower simulation, `wgan run federated` defaults
-otherwise): modes covered (all / minority), high-quality %, W1 against all clients' data,
-wall seconds; two reference rows: centralised training on the pooled data with the same
-total number of generator steps (clients x rounds x local steps), and the majority client
-alone (rounds x local steps, what it trains inside the federation).
+otherwise): modes covered (all / minority), high-quality % raw and DOT-refined, exact W1
+against the client-balanced mixture and against all clients' data pooled, wall seconds;
+reference rows, each with the federation's generator steps (rounds x local steps):
+centralised training on client-balanced data (the distribution uniform client weighting
+aims at) and on the pooled data, both with the global batch (clients x batch); the majority
+client alone; and the in-process FedGAN (the plugin's own client and strategy in a plain
+loop, without Flower's engine).
 Table 2 (--faults): 1 of 10 clients nan / crash / scaled x100 under mean, median and krum.
 Extra `key=value` arguments (given before the options) override the plugin's options for every run.
 """
@@ -176,8 +179,11 @@ def row(label: str, runs: list[dict[str, Any]]) -> str:
     modes = "/".join(str(r["modes_covered"]) for r in runs)
     minority = "/".join(str(r["minority_modes_covered"]) for r in runs)
     total, mtotal = runs[0]["modes_total"], runs[0]["minority_modes_total"]
+    dot = [100 * r["dot_high_quality_fraction"] for r in runs if "dot_high_quality_fraction" in r]
     return (f"| {label} | {modes} of {total} | {minority} of {mtotal} | "
             f"{cell([100 * r['high_quality_fraction'] for r in runs], '.1f')} | "
+            f"{cell(dot, '.1f') if dot else '–'} | "
+            f"{cell([r['w1_balanced'] for r in runs], '.3f')} | "
             f"{cell([r['w1_exact'] for r in runs], '.3f')} | "
             f"{cell([r['wall'] for r in runs], '.0f')} |")
 
@@ -187,7 +193,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--algorithms", nargs="+", default=["fedgan", "private-critics"])
     parser.add_argument("--weightings", nargs="+", default=["samples", "uniform", "sqrt"])
-    parser.add_argument("--no-references", action="store_true")
+    parser.add_argument("--references", nargs="*",
+                        default=["client-balanced", "centralised, pooled", "majority alone"],
+                        help="reference rows: client-balanced, 'centralised, pooled', "
+                             "'majority alone', in-process")
     parser.add_argument("--faults", action="store_true", help="the fault table instead")
     parser.add_argument("overrides", nargs="*", help="key=value plugin options")
     args = parser.parse_args()
@@ -202,8 +211,8 @@ def main() -> None:
             except ValueError:
                 base[key] = value
     print("seeds:", " ".join(map(str, args.seeds)), "| overrides:", base or "none", flush=True)
-    header = ("| setting | modes (per seed) | minority modes | HQ % | W1 | wall s |\n"
-              "|---|---|---|---:|---:|---:|")
+    header = ("| setting | modes (per seed) | minority modes | HQ % raw | HQ % DOT | "
+              "W1 balanced | W1 pooled | wall s |\n|---|---|---|---:|---:|---:|---:|---:|")
     if args.faults:
         print(header)
         for fault in ("nan", "crash", "scaled"):
@@ -218,10 +227,15 @@ def main() -> None:
             runs = [federated({**base, "seed": s, "algorithm": algorithm,
                                "weighting": weighting}) for s in args.seeds]
             print(row(f"{algorithm}, {weighting}", runs), flush=True)
-    if not args.no_references:
-        for which in ("centralised", "majority alone"):
-            runs = [reference({**base, "seed": s}, which) for s in args.seeds]
-            print(row(which, runs), flush=True)
+    for which in args.references:
+        if which == "in-process":
+            runs = [inprocess({**base, "seed": s}) for s in args.seeds]
+            print(row("in-process FedGAN (same clients and strategy, no Flower)", runs),
+                  flush=True)
+            continue
+        runs = [reference({**base, "seed": s}, which) for s in args.seeds]
+        print(row(f"{which} (centralised)" if which == "client-balanced" else which, runs),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -22,23 +22,25 @@ class FederatedConfig(AdversarialOptions):
 
     # A client trains rounds x local_steps generator steps in all, and the global generator
     # is the aggregate of the clients': no ``steps`` and no EMA to offer.
-    batch_size: int = option(64, "Samples per batch (each client; 64 measured better than 128 "
-                                  "at the same wall time, README).")
+    batch_size: int = option(32, "Samples per batch of each client (10 clients: a global batch "
+                                 "of 320).")
     constraint: ConstraintName = option(
         "lp", "Lipschitz constraint: one-sided penalty (WGAN-LP, the default, as in the toy), "
         "gradient penalty, spectral norm, weight clipping or none.")
     lr_g: float = option(1e-3, "Generator learning rate (decayed linearly over the rounds).")
+    checkpoint_every: int = option(100, "Write checkpoints/last.pt every k rounds (and after "
+                                        "the last).")
     lr_c: float = option(1e-3, "Critic learning rate (decayed linearly over the rounds).")
     lr_schedule: Literal["constant", "linear"] = option(
         "linear", "linear: each round's learning rate is lr x (1 - (round-1)/rounds); "
                   "constant: no decay.")
 
     clients: int = option(10, "Number of clients (Flower SuperNodes).")
-    rounds: int = option(400, "Federated rounds (400 x 2 local steps: the best setting "
-                                "measured, ~6 min on one core; README).")
-    local_steps: int = option(2, "K: generator steps each client trains per round "
-                                 "(FedGAN's synchronisation interval; K = 10 or 20 drifts "
-                                 "on the non-IID split, README).")
+    rounds: int = option(600, "Federated rounds (600 x 5 local steps: 3000 generator steps, "
+                                "as the toy trains; README).")
+    local_steps: int = option(5, "K: generator steps each client trains per round "
+                                 "(FedGAN's synchronisation interval; with SCAFFOLD's "
+                                 "correction the clients do not drift apart, README).")
     partition: Literal["modes", "dirichlet", "iid"] = option(
         "modes", "How the data is split: modes (one majority client on a few modes, the others "
                  "on the rest; README), dirichlet (over mode labels, --alpha) or iid.")
@@ -66,7 +68,7 @@ class FederatedConfig(AdversarialOptions):
                  "scaled (replies its weights x --fault-scale).")
     fault_scale: float = option(100.0, "Factor of --fault scaled.")
     drift_correction: DriftCorrection = option(
-        "none", "Correction of the local steps' drift on non-IID clients: none, prox (FedProx's "
+        "scaffold", "Correction of the local steps' drift on non-IID clients: none, prox (FedProx's "
                 "proximal term, --proximal-mu) or scaffold (SCAFFOLD's control variates for "
                 "generator and critic).")
     proximal_mu: float = option(0.01, "mu of FedProx's term mu/2 ||w - w_global||^2 "
@@ -78,11 +80,11 @@ class FederatedConfig(AdversarialOptions):
                                    "server_learning_rate, FedAdam's eta), decayed as the "
                                    "clients' rates.")
     server_momentum: float = option(0.9, "FedAvgM's momentum, or FedAdam's beta_1.")
-    eval_every: int = option(10, "Evaluate the global generator (rounds.csv, progress line) "
+    eval_every: int = option(50, "Evaluate the global generator (rounds.csv, progress line) "
                                  "every k rounds; the last round always.")
     round_timeout: float = option(600.0, "Seconds the server waits for replies in a round.")
     latent_dim: int = option(8, "Latent dimension.")
-    hidden: int = option(64, "Hidden units per layer of both MLPs.")
+    hidden: int = option(256, "Hidden units per layer of both MLPs (the toy's width).")
     depth: int = option(3, "Hidden layers of both MLPs.")
     n_eval: int = option(2500, "Generated samples for the evaluation.")
     ray_cpus: int = option(0, "CPUs Ray may use in simulation (clients run one per CPU); 0: "
