@@ -1,0 +1,143 @@
+"""Federated algorithms on the default non-IID split, without Flower: a research sweep.
+
+Ten clients on grid25's default modes split (the plugin's own split, models, client data
+source and ``local.DriftCorrection``), uniform weighting by default. Each client keeps one
+``wgan_core.Trainer`` (its Adam state persists across rounds, as FedGAN's agents keep
+theirs; its learning rates decay linearly over rounds x K steps). A round: every client
+trains K generator steps (each with n_critic critic steps) from the global weights, the
+server averages. Modes:
+
+- ``plain``: FedGAN; ``prox``: FedProx's proximal gradient (``--mu``); ``scaffold``:
+  SCAFFOLD's control variates for generator and critic (as the plugin computes them);
+- ``--server adam|momentum``: FedAdam's / FedAvgM's update on the averaged weights, written
+  out here (the plugin uses Flower's strategies);
+- ``servergen``: the clients train only critics (K x n_critic steps), the server averages
+  them and takes K generator steps against the average (MD-GAN-like, a data-free
+  generator step);
+- ``--central``: centralised training on client-balanced data (a client uniformly at
+  random, then one of its rows), R x K steps at ``--batch``.
+
+It prints one line: modes covered, minority modes, high-quality % and exact W1 against the
+pooled data (2500 samples). The plugin's own runs and references: benchmarks/federated.py.
+
+    OMP_NUM_THREADS=1 python benchmarks/federated_sweep.py --R 200 --K 8 --mode scaffold
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from wgan_core import Trainer, Phase, EuclideanSpace
+from wgan_plugins.federated.config import FederatedConfig
+from wgan_plugins.federated.data import build_split, data_scale, ClientSource
+from wgan_plugins.federated.models import build_models
+from wgan_plugins.federated.metrics import coverage, LabelAssigner, w1
+from wgan_plugins.federated.local import DriftCorrection, zero_variates, PARTS
+def main() -> None:
+    torch.set_num_threads(1)
+    p = argparse.ArgumentParser()
+    p.add_argument("--K", type=int, default=8); p.add_argument("--R", type=int, default=200)
+    p.add_argument("--mode", default="plain"); p.add_argument("--mu", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0); p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--batch", type=int, default=64); p.add_argument("--nc", type=int, default=5)
+    p.add_argument("--lr", type=float, default=1e-3); p.add_argument("--central", action="store_true")
+    p.add_argument("--weighting", default="uniform"); p.add_argument("--server", default="none"); p.add_argument("--eta", type=float, default=1e-3); p.add_argument("--b1", type=float, default=0.0); p.add_argument("--b2", type=float, default=0.9); p.add_argument("--tau", type=float, default=1e-8); p.add_argument("--slr", type=float, default=1.0); p.add_argument("--smom", type=float, default=0.0)
+    a = p.parse_args()
+    cfg = FederatedConfig(hidden=a.hidden, batch_size=a.batch, n_critic=a.nc, seed=a.seed, lr_g=a.lr, lr_c=a.lr)
+    split = build_split(cfg); scale = data_scale(split)
+    torch.manual_seed(a.seed)
+    g0, c0 = build_models(cfg, split.dim)
+    t0 = time.perf_counter()
+    if a.central:
+        # client-balanced: pick a client uniformly then a row
+        class Balanced:
+            def __init__(s): s.pts=[split.client_points(c)*scale for c in range(split.n_clients)]
+            def __call__(s, n, g):
+                from wgan_core import Batch
+                cl = torch.randint(0, len(s.pts), (n,), generator=g)
+                out = torch.empty(n, split.dim)
+                for c in range(len(s.pts)):
+                    m = cl==c
+                    k=int(m.sum())
+                    if k: out[m] = s.pts[c][torch.randint(0, len(s.pts[c]), (k,), generator=g)]
+                return Batch(real=out)
+        tr = Trainer(g0, c0, Balanced(), cfg, phase=Phase("c", a.R*a.K, a.lr, a.lr, seed=a.seed, lr_schedule="linear"), space=EuclideanSpace(scale=scale), device="cpu")
+        tr.train_steps(a.R*a.K); G = tr.generator
+    else:
+        import copy
+        glob = {"generator": copy.deepcopy(g0.state_dict()), "critic": None}
+        trainers=[]
+        for c in range(split.n_clients):
+            g, cr = build_models(cfg, split.dim)
+            t = Trainer(g, cr, ClientSource(split.client_points(c), scale), cfg, phase=Phase("l", a.R*a.K, a.lr, a.lr, seed=a.seed*1000+c, lr_schedule="linear"), space=EuclideanSpace(scale=scale), device="cpu")
+            trainers.append(t)
+        glob["critic"] = copy.deepcopy(trainers[0].critic.state_dict())
+        glob["generator"] = copy.deepcopy(trainers[0].generator.state_dict())
+        ci = [zero_variates(t) for t in trainers]; cglob = zero_variates(trainers[0])
+        n = torch.tensor([float(len(split.client_points(c))) for c in range(split.n_clients)])
+        w = (n/n.sum()) if a.weighting=="samples" else torch.full((split.n_clients,), 1/split.n_clients)
+        M={}; V={}
+        if a.mode == "servergen":
+            from wgan_core import Batch
+            srv = Trainer(*build_models(cfg, split.dim), ClientSource(split.client_points(0), scale), cfg, phase=Phase("s", a.R, a.lr, a.lr, seed=a.seed, lr_schedule="linear"), space=EuclideanSpace(scale=scale), device="cpu")
+            srv.generator.load_state_dict(glob["generator"]); srv.critic.load_state_dict(glob["critic"])
+            for r in range(a.R):
+                outs=[]
+                for k,t in enumerate(trainers):
+                    t.set_weights({"generator": srv.generator.state_dict(), "critic": glob["critic"]})
+                    for _ in range(cfg.n_critic*a.K):
+                        t.critic_step(t.data(cfg.batch_size, t.rng))
+                    t.sched_c.step()
+                    outs.append(t.get_weights(("critic",)))
+                glob["critic"] = {key: sum(w[i]*outs[i]["critic"][key].float() for i in range(len(outs))) for key in outs[0]["critic"]}
+                srv.critic.load_state_dict(glob["critic"])
+                for _ in range(a.K):
+                    srv.generator_step(Batch(real=torch.zeros(cfg.batch_size*len(trainers), split.dim)))
+                    srv.sched_g.step()
+            glob["generator"] = srv.generator.state_dict()
+            a.R = 0
+        for r in range(a.R):
+            outs=[]; newc=[]
+            for k,t in enumerate(trainers):
+                t.set_weights(glob)
+                anchor = {p: {nme: par.detach().clone() for nme,par in (t.generator if p=="generator" else t.critic).named_parameters()} for p in PARTS}
+                corr = None
+                if a.mode=="scaffold":
+                    corr = {p: {nme: cglob[p][nme]-ci[k][p][nme] for nme in cglob[p]} for p in PARTS}
+                dc = DriftCorrection(anchor, a.mu if a.mode in ("prox","scaffold") else 0.0, corr)
+                t.callbacks=[dc]
+                t.train_steps(a.K)
+                outs.append(t.get_weights(("generator","critic")))
+                newc.append(dc.mean_gradients())
+            for part in ("generator","critic"):
+                avg = {key: sum(w[i]*outs[i][part][key].float() for i in range(len(outs))) for key in outs[0][part]}
+                if a.server == "adam":
+                    for key in avg:
+                        d = avg[key] - glob[part][key].float()
+                        mk=(part,key)
+                        M[mk] = a.b1*M.get(mk, torch.zeros_like(d)) + (1-a.b1)*d
+                        V[mk] = a.b2*V.get(mk, torch.zeros_like(d)) + (1-a.b2)*d*d
+                        avg[key] = glob[part][key].float() + a.eta*(1-r/a.R)*M[mk]/(V[mk].sqrt()+a.tau)
+                elif a.server == "momentum":
+                    for key in avg:
+                        d = avg[key] - glob[part][key].float()
+                        mk=(part,key)
+                        M[mk] = a.smom*M.get(mk, torch.zeros_like(d)) + d
+                        avg[key] = glob[part][key].float() + a.slr*M[mk]
+                glob[part] = avg
+            if a.mode=="scaffold":
+                ci = newc
+                cglob = {p: {nme: sum(w[i]*ci[i][p][nme] for i in range(len(ci))) for nme in ci[0][p]} for p in PARTS}
+        G,_ = build_models(cfg, split.dim); G.load_state_dict(glob["generator"])
+    wall=time.perf_counter()-t0
+    with torch.no_grad():
+        z = torch.randn(2500, cfg.latent_dim, generator=torch.Generator().manual_seed(a.seed+1))
+        fake = G(z)/scale
+    cov = coverage(fake, split, LabelAssigner(split))
+    print(vars(a), f"modes {cov['modes_covered']}/25 minority {cov['minority_modes_covered']}/18 HQ {100*cov['high_quality_fraction']:.1f}% W1 {w1(fake, split.points, seed=a.seed):.3f} wall {wall:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
