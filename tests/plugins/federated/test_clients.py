@@ -13,7 +13,7 @@ from wgan_plugins.federated.data import build_split, data_scale
 from wgan_plugins.federated.models import build_models, flatten_parts
 
 TINY = dict(clients=3, samples=300, hidden=8, depth=2, batch_size=16, n_critic=1,
-            local_steps=1)
+            local_steps=1, drift_correction="none")
 
 
 def train_message(config: FederatedConfig, round_: int = 1):  # type: ignore[no-untyped-def]

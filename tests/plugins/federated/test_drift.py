@@ -50,7 +50,7 @@ def test_corrections_are_added_to_the_gradients_and_raw_gradients_are_averaged()
 
 
 def test_scaffold_clients_keep_and_send_their_control_variates(task_identity) -> None:
-    config = FederatedConfig(drift_correction="scaffold", **TINY)
+    config = FederatedConfig(**{**TINY, "drift_correction": "scaffold"})
     ctx = context(0)
     msg, flat = train_message(config, 1)
     reply = client_train(msg, ctx, config)
