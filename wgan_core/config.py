@@ -19,7 +19,10 @@ from .errors import ConfigError
 
 
 def option(default: Any, help: str, **kwargs: Any) -> Any:
-    """A dataclass field with a help text (shown by ``wgan run NAME --help``)."""
+    """A config field: ``default`` is its value when the user gives none, ``help`` one
+    sentence shown by ``wgan run NAME --help`` (the default is appended); ``kwargs`` are
+    kept in the field's metadata. The field's type annotation (int, float, str, bool, Path,
+    a Literal of strings, or one of them | None) decides the flag's type."""
     return field(default=default, metadata={"help": help, **kwargs})
 
 
