@@ -14,7 +14,6 @@ points lie within 2 standard deviations of it, nearest mode first).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import time
 
@@ -104,5 +103,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    assert dataclasses.is_dataclass(TrainConfig)
     main()
