@@ -206,7 +206,8 @@ def apply_command(run_dir: Path, input: Path, output: Path, device: str, force: 
 @click.option("--max-discrepancy", type=float, default=None,
               help="Fail when the fairness discrepancy is above this [default: 0.1].")
 @click.option("--target-proportions", default=None,
-              help="Target group shares, 'name=0.3,other=0.7' [default: the run's, or uniform].")
+              help="Target group shares, 'name=0.3,other=0.7', or 'uniform' for parity [default: "
+                   "the run's target (its plugin says which), or the reference's shares].")
 @click.option("-k", "k", type=int, default=5, show_default=True, help="k of the k-NN metrics.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
               help="Folder for audit.json and audit.png [default: RUN_DIR or the samples' folder].")
@@ -235,10 +236,37 @@ def audit_command(run_dir: Path | None, n: int, samples: Path | None, reference:
         sys.exit(1)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script: Click usage errors become one line and exit 2."""
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Write and check plugins: wgan plugin new NAME [DIR]."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.argument("directory", type=click.Path(path_type=Path), required=False)
+def plugin_new_command(name: str, directory: Path | None) -> None:
+    """Write a working plugin package NAME into DIR [default: ./wgan-NAME]: a 1-D mixture of
+    two Gaussians to learn, its tests and README. Then: pip install -e DIR && wgan run NAME."""
+    from wgan_cli.scaffold import new_plugin
+
+    with user_errors():
+        target = new_plugin(name, directory)
+    click.echo(f"wrote plugin '{name}' to {target}")
+    click.echo(f"next: pip install -e {target} && wgan run {name}")
+
+
+def single_plugin_cli(plugin: Plugin) -> click.Group:
+    """A ``wgan`` command line whose ``run`` knows only ``plugin`` (which need not be
+    registered): ``wgan.testing.check_plugin`` runs a Plugin object through it."""
+    group = click.Group("wgan", context_settings={"help_option_names": ["-h", "--help"]})
+    group.add_command(click.Group("run", commands={plugin.name: make_run_command(plugin)}))
+    return group
+
+
+def run_cli(group: click.Group, argv: list[str] | None = None) -> NoReturn:
+    """Run a ``wgan`` command line: Click usage errors become one line and exit code 2."""
     try:
-        code = cli.main(args=argv, prog_name="wgan", standalone_mode=False)
+        code = group.main(args=argv, prog_name="wgan", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # click >= 8.2
@@ -251,3 +279,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("aborted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: Click usage errors become one line and exit 2."""
+    run_cli(cli, argv)

@@ -65,10 +65,12 @@ class LoadedRun:
     run_dir: Path
 
 
-def load(run_dir: str | Path, device: str = "cpu") -> LoadedRun:
-    """The config and the trained sampling generator of a run folder."""
+def load(run_dir: str | Path, device: str = "cpu", *, plugin: Plugin | None = None
+         ) -> LoadedRun:
+    """The config and the trained sampling generator of a run folder. ``plugin``: the plugin
+    that made it (default: the registered plugin its config.toml names)."""
     run_dir = Path(run_dir)
-    plugin = plugin_of_run(run_dir)
+    plugin = plugin if plugin is not None else plugin_of_run(run_dir)
     if plugin.load_generator is None:
         raise ConfigError(f"plugin '{plugin.name}' does not hand out its generator")
     dev = resolve_device(device)

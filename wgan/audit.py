@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from wgan_core.datasets import read_points_csv
@@ -37,38 +38,48 @@ def check_thresholds(report: dict[str, Any], min_coverage: float | None = DEFAUL
     if min_coverage is not None:
         for g in report["groups"]:
             cov = g["coverage"] if g["coverage"] is not None else 0.0
+            kind = "mode coverage" if g.get("coverage_kind") == "modes" else "kNN coverage"
             if cov < min_coverage:
-                failures.append(f"group '{g['name']}': coverage {cov:.3f} < {min_coverage:g} "
+                failures.append(f"group '{g['name']}': {kind} {cov:.3f} < {min_coverage:g} "
                                 f"(share {g['share']:.3f}, target {g['target_share']:.3f})")
     if max_discrepancy is not None and report["discrepancy"] > max_discrepancy:
-        failures.append(f"fairness discrepancy {report['discrepancy']:.3f} > {max_discrepancy:g}")
+        failures.append(f"fairness discrepancy {report['discrepancy']:.3f} > {max_discrepancy:g}"
+                        f" (target: {report.get('target', {}).get('source', 'uniform')})")
     return failures
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The audit as a plain-text table."""
-    acc = report.get("assignment_accuracy")
-    lines = [f"groups of generated samples by {report['assignment']}"
-             + (f" (held-out accuracy {acc:.3f})" if acc is not None else ""),
-             f"{'group':<16} {'share':>7} {'target':>7} {'coverage':>9} {'kNN cov':>8} "
-             f"{'precision':>9} {'W1':>8} {'n gen':>7}"]
+    """The audit as a plain-text table: the target and its source, then one row per group.
 
-    def num(v: Any, width: int) -> str:
-        return f"{v:>{width}.3f}" if isinstance(v, (int, float)) and v is not None else \
-            f"{'-':>{width}}"
+    The group column is as wide as the longest name. Coverage shows once per kind: "modes"
+    (modes of the group with a generated sample nearby, when modes are known) and "kNN cov"
+    (share of the group's real samples with a generated one among their k nearest)."""
+    acc = report.get("assignment_accuracy")
+    target = report.get("target")
+    lines = [f"groups of generated samples by {report['assignment']}"
+             + (f" (held-out accuracy {acc:.3f})" if acc is not None else "")]
+    if target is not None:
+        lines.append(f"target shares from {target['source']}")
+    width = max([len("group")] + [len(g["name"]) for g in report["groups"]])
+    with_modes = any(g.get("coverage_kind") == "modes" for g in report["groups"])
+    header = f"{'group':<{width}} {'share':>7} {'target':>7} "
+    header += f"{'modes':>7} " if with_modes else ""
+    lines.append(header + f"{'kNN cov':>8} {'precision':>9} {'W1':>8} {'n gen':>7}")
+
+    def num(v: Any, w: int) -> str:
+        return f"{v:>{w}.3f}" if isinstance(v, (int, float)) and v is not None else f"{'-':>{w}}"
 
     for g in report["groups"]:
-        cov = g["coverage"]
-        if g["coverage_kind"] == "modes":
-            cov_text = f"{g['modes_covered']}/{g['modes_total']}".rjust(9)
-        else:
-            cov_text = num(cov, 9)
-        lines.append(f"{g['name'][:16]:<16} {num(g['share'], 7)} {num(g['target_share'], 7)} "
-                     f"{cov_text} {num(g['knn_coverage'], 8)} {num(g['precision'], 9)} "
+        row = f"{g['name']:<{width}} {num(g['share'], 7)} {num(g['target_share'], 7)} "
+        if with_modes:
+            modes = (f"{g['modes_covered']}/{g['modes_total']}"
+                     if g.get("coverage_kind") == "modes" else "-")
+            row += f"{modes:>7} "
+        lines.append(row + f"{num(g['knn_coverage'], 8)} {num(g['precision'], 9)} "
                      f"{num(g['w1'], 8)} {g['n_generated']:>7}")
     o = report["overall"]
     lines.append(f"fairness discrepancy {report['discrepancy']:.4f}; overall precision "
-                 f"{o['precision']:.3f}, coverage {o['coverage']:.3f}, W1 {o['w1']:.4f}")
+                 f"{o['precision']:.3f}, kNN coverage {o['coverage']:.3f}, W1 {o['w1']:.4f}")
     return "\n".join(lines)
 
 
@@ -135,12 +146,20 @@ def audit(run_dir: str | Path | None = None, *, samples: str | Path | None = Non
         assert ref.labels is not None and gen.labels is not None
         remap = torch.tensor([names.index(g) for g in gen.label_names], dtype=torch.long)
         assert ref.points is not None and gen.points is not None
+        # A perfect generator reproduces the reference, so by default the target is the
+        # reference's own group shares; --target-proportions uniform asks for parity.
+        ref_shares = np.bincount(ref.labels.numpy(), minlength=len(names)) / len(ref.labels)
         grouped = GroupedSamples(ref.points, ref.labels, gen.points, remap[gen.labels], names,
-                                 f"generated column '{group_column}'")
+                                 f"generated column '{group_column}'",
+                                 target=torch.as_tensor(ref_shares),
+                                 target_source=f"the reference's group shares ({reference})")
         out_dir = Path(out) if out is not None else Path(samples).parent
     if target_proportions:
         grouped.target = torch.as_tensor(parse_proportions(target_proportions,
                                                            grouped.group_names))
+        grouped.target_source = ("parity (--target-proportions uniform)"
+                                 if target_proportions.strip().lower() == "uniform"
+                                 else f"--target-proportions {target_proportions}")
     report = group_report(grouped, k=k, seed=seed)
     failures = check_thresholds(report, min_coverage, max_discrepancy)
     report["thresholds"] = {"min_coverage": min_coverage, "max_discrepancy": max_discrepancy}

@@ -34,7 +34,8 @@ class GroupedSamples:
 
     ``assignment`` says how generated samples got their group ("nearest mode", "classifier,
     held-out accuracy 0.96", "generated column"); ``target`` is the share each group should
-    have (None: uniform over groups). When the data has known modes, ``modes`` ([M, dim]),
+    have (None: uniform over groups) and ``target_source`` why (printed with the audit: "the
+    data's mode shares", "--target-proportions"). When the data has known modes, ``modes`` ([M, dim]),
     ``mode_groups`` ([M], the group of each mode) and ``mode_std`` allow per-group mode
     coverage; otherwise k-NN coverage on each group's real samples is used.
     ``assignment_accuracy`` is the held-out accuracy of the classifier that assigned the
@@ -51,6 +52,7 @@ class GroupedSamples:
     mode_groups: Tensor | None = None
     mode_std: float = 0.0
     assignment_accuracy: float | None = None
+    target_source: str | None = None
 
 
 # ---------------------------------------------------------------------- shares and weights
@@ -74,10 +76,13 @@ def fairness_discrepancy(shares: Sequence[float] | np.ndarray,
 
 
 def parse_proportions(text: str, group_names: Sequence[str]) -> np.ndarray:
-    """Target shares from ``"name=0.3,other=0.7"`` (every group named once) or ``"0.3,0.7"``
-    (in the order of ``group_names``); DataError unless they are non-negative and sum to 1."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
+    """Target shares from ``"name=0.3,other=0.7"`` (every group named once), ``"0.3,0.7"``
+    (in the order of ``group_names``) or ``"uniform"`` (parity); DataError unless they are
+    non-negative and sum to 1."""
     names = list(group_names)
+    if text.strip().lower() == "uniform":
+        return np.full(len(names), 1.0 / len(names)) if names else np.zeros(0)
+    parts = [p.strip() for p in text.split(",") if p.strip()]
     values = np.zeros(len(names))
     if parts and all("=" in p for p in parts):
         seen = set()
@@ -237,7 +242,8 @@ def group_report(samples: GroupedSamples, k: int = 5, w1_samples: int = 1000,
     ``mode_coverage`` when modes are known; ``w1`` (exact, POT, up to ``w1_samples`` a side;
     None for a group never generated). ``coverage`` is the mode coverage where modes are
     known, else the k-NN coverage: what the thresholds read. Overall: ``discrepancy``, the
-    PRDC aggregates and W1 of all samples."""
+    PRDC aggregates and W1 of all samples; ``target``: the target shares by group name and
+    their ``source``."""
     from .metrics import prdc_per_sample, w1_exact
 
     _check(samples, k)
@@ -302,11 +308,18 @@ def group_report(samples: GroupedSamples, k: int = 5, w1_samples: int = 1000,
             row["coverage_kind"] = "knn"
         groups_out.append(row)
 
+    source = samples.target_source or (
+        "parity: uniform over groups (no target given)" if samples.target is None
+        else "given with the samples")
     all_r, all_f = pick(np.arange(len(real))), pick(np.arange(len(fake)))
     coverages = [g["coverage"] or 0.0 for g in groups_out]
     return {
         "groups": groups_out,
         "discrepancy": fairness_discrepancy(shares, target),
+        # Which shares the discrepancy measures against, and why: a perfect generator of
+        # imbalanced data fails a parity target, so the audit says which one it used.
+        "target": {"shares": {name: float(t) for name, t in zip(names, target)},
+                   "source": source},
         "coverage_ratio": (min(coverages) / max(coverages)) if max(coverages) > 0 else 0.0,
         "assignment": samples.assignment,
         "assignment_accuracy": samples.assignment_accuracy,

@@ -79,7 +79,11 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequentia
 
 
 class MLPGenerator(Generator):
-    """Latent -> vector through an MLP (the WGAN-GP toy generator)."""
+    """Latent -> vector through an MLP (the WGAN-GP toy generator).
+
+    ``latent_dim``: size of the latent z (``sample`` draws it from N(0, I)); ``out_dim``: size
+    of one generated sample; ``hidden`` units in each of ``depth`` hidden ReLU layers;
+    ``cond_dim``: size of a condition concatenated to z (0: unconditional)."""
 
     def __init__(self, latent_dim: int, out_dim: int, hidden: int = 256, depth: int = 3,
                  cond_dim: int = 0) -> None:
@@ -96,7 +100,11 @@ class MLPGenerator(Generator):
 
 
 class MLPCritic(Critic):
-    """Vector -> score through an MLP with ReLU (1-Lipschitz) activations."""
+    """Vector -> score through an MLP with ReLU (1-Lipschitz) activations.
+
+    ``in_dim``: size of one sample; ``hidden`` units in each of ``depth`` hidden layers;
+    ``cond_dim``: size of a condition concatenated to the sample (0: unconditional). No
+    normalization layer: the constraint (the Trainer's) keeps it Lipschitz."""
 
     def __init__(self, in_dim: int, hidden: int = 256, depth: int = 3, cond_dim: int = 0) -> None:
         super().__init__()

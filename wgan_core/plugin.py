@@ -30,7 +30,14 @@ from .groups import GroupedSamples
 
 @dataclass
 class RunContext:
-    """What a running plugin gets from ``wgan_core.runs.execute`` (or from a test)."""
+    """What a running plugin gets from ``wgan_core.runs.execute`` (or from a test).
+
+    ``run_dir``: the run folder (made, holding config.toml; pass it to the Trainer, write
+    pictures and files there); ``device``: where to train (from ``--device``); ``progress``:
+    whether to report progress (``callbacks()`` gives the reporting callbacks); ``echo``: where
+    messages go (stderr; use it, not print); ``strategy``: one process, or this rank under
+    torchrun (pass it to every Trainer; ``is_main`` says whether this process evaluates and
+    writes)."""
 
     run_dir: Path
     device: torch.device
@@ -60,7 +67,9 @@ class RunContext:
 
 @dataclass
 class RunResult:
-    """What a run produced: its metrics (written to metrics.json) and artifact paths."""
+    """What a run produced: ``metrics`` (a flat JSON-ready dict, written to metrics.json and
+    printed by ``wgan run``; numbers are shown in the summary) and ``artifacts`` (paths of the
+    files it wrote: pictures, samples)."""
 
     metrics: dict[str, Any]
     artifacts: list[Path] = field(default_factory=list)
@@ -96,7 +105,13 @@ class LoadGeneratorFn(Protocol):
 
 @dataclass(frozen=True)
 class Plugin:
-    """A wgan application: a name, a one-line summary, a config dataclass and ``run``."""
+    """A wgan application: a name, a one-line summary, a config dataclass and ``run``.
+
+    ``name``: what users type (``wgan run NAME``), an identifier equal to the entry point's
+    name; ``summary``: one line for ``wgan plugins`` and ``--help``; ``config_class``: a
+    dataclass extending RunOptions (usually TrainConfig) whose fields, made with ``option``,
+    become the command's flags; ``run(config, context) -> RunResult``: trains in
+    ``context.run_dir``. The optional hooks and fields below are documented one by one."""
 
     name: str
     summary: str

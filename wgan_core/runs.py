@@ -226,7 +226,11 @@ def execute(plugin: Plugin, options: Mapping[str, Any] | None = None, *,
     context = RunContext(run_dir=run_dir, device=strategy.device(config.device),
                          progress=progress and main, echo=echo, strategy=strategy)
     if main:
-        announce(f"wgan {plugin.name}: run folder {run_dir}")
+        # The thread count decides the speed (and, through float rounding, the exact
+        # numbers) of a run: say it where every run starts.
+        threads = torch.get_num_threads()
+        announce(f"wgan {plugin.name}: run folder {run_dir} ({threads} "
+                 f"thread{'s' if threads != 1 else ''})")
     try:
         result = plugin.run(config, context)
     except BaseException as exc:

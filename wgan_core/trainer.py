@@ -72,7 +72,10 @@ class Trainer:
     ``extra_loss(fake, batch)``: a loss added to the generator's (content, L1), weighed
     against ``adversarial_weight`` x the Wasserstein loss. ``normalization``: how the data
     were brought to the networks' units, stored in checkpoints so that loaders hand out
-    samples in the data's own units. ``strategy``: one process, or a torchrun rank.
+    samples in the data's own units. ``callbacks``: called at fit start, every step, log row
+    and checkpoint (``RunContext.callbacks()`` gives the progress reporting). ``device``: where
+    to train (default: the strategy's choice for ``config.device``). ``strategy``: one
+    process, or a torchrun rank (pass ``RunContext.strategy``).
     """
 
     def __init__(

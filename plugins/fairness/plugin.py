@@ -200,8 +200,12 @@ def load_generator(run_dir: Path, config: FairnessConfig, checkpoint: dict[str, 
 def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamples:
     """``wgan audit``: n generated samples of a run and the population, grouped."""
     t = load_trained(run_dir)
-    return grouped_samples(t.data, t.generator, t.norm, n, seed,
-                           target_shares(t.config, t.data.group_names), device)
+    samples = grouped_samples(t.data, t.generator, t.norm, n, seed,
+                              target_shares(t.config, t.data.group_names), device)
+    samples.target_source = (f"the run's --target-proportions {t.config.target_proportions}"
+                             if t.config.target_proportions else
+                             "parity: uniform over groups (the run's default)")
+    return samples
 
 
 def sample(run_dir: Path, n: int, output: Path, seed: int, device: torch.device) -> list[Path]:

@@ -159,7 +159,16 @@ def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamp
     assigner = LabelAssigner(split)
     names = [f"client {c}" + (" (majority)" if c == split.majority else "")
              for c in range(split.n_clients)]
-    target = torch.tensor(split.shares)
+    # The aggregate aims at the mixture of the clients' data weighted as it averages them:
+    # its share of client i's data is client i's aggregation weight, normalized.
+    # (client.client_weight's n, 1 or sqrt n, without importing Flower for an audit)
+    sizes = torch.tensor(split.sizes, dtype=torch.float64)
+    weights = {"samples": sizes, "uniform": torch.ones_like(sizes),
+               "sqrt": sizes.sqrt()}[config.weighting]
+    target = weights / weights.sum()
+    source = {"samples": "client sample shares (--weighting samples: FedAvg's n_i)",
+              "uniform": "uniform over clients (--weighting uniform: client-balanced)",
+              "sqrt": "sqrt(n_i) over clients (--weighting sqrt)"}[config.weighting]
     if assigner.available:
         holder = torch.tensor(split.label_holder())
         label, _ = assigner(fake)
@@ -167,12 +176,13 @@ def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamp
         return GroupedSamples(real=split.points, real_groups=split.owner, fake=fake,
                               fake_groups=fake_groups, group_names=names,
                               assignment=f"client holding the {assigner.how}", target=target,
+                              target_source=source,
                               modes=split.modes, mode_groups=holder if split.modes is not None
                               else None, mode_std=split.std)
     nearest = torch.cdist(fake, split.points).argmin(dim=1)
     return GroupedSamples(real=split.points, real_groups=split.owner, fake=fake,
                           fake_groups=split.owner[nearest], group_names=names,
-                          assignment=assigner.how, target=target)
+                          assignment=assigner.how, target=target, target_source=source)
 
 
 PLUGIN = Plugin(

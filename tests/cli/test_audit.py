@@ -115,3 +115,33 @@ def test_toy_run_audits_its_modes(wgan, tmp_path: Path) -> None:
     assert sum(g["share"] for g in report["groups"]) == pytest.approx(1.0)
     # Three steps of training cover few of 25 modes: the audit must say so.
     assert code == 1 and "under-served" in out
+
+
+def test_the_reference_audited_against_itself_passes(wgan, tmp_path: Path) -> None:
+    """A perfect generator of imbalanced data: the default target is the reference's own
+    shares, so it passes; asking for parity fails it on discrepancy alone."""
+    long_name = "a-group-with-a-rather-long-name"
+    points, groups = blobs({"a": 240, "b": 60}, 0)
+    groups = [long_name if g == "a" else g for g in groups]
+    ref = write_csv(tmp_path / "real.csv", points, groups)
+    code, out, err = wgan("audit", "--samples", ref, "--reference", ref, "--group-column",
+                          "group")
+    assert code == 0, err
+    report = json.loads((tmp_path / "audit.json").read_text())
+    assert report["target"]["shares"] == pytest.approx({long_name: 0.8, "b": 0.2})
+    assert "reference" in report["target"]["source"]
+    assert report["discrepancy"] == pytest.approx(0.0)
+    assert "target shares from the reference's group shares" in out
+    # Not cut off, and one coverage column when modes are unknown (kNN coverage).
+    assert f"\n{long_name} " in out
+    header = next(line for line in out.splitlines() if line.startswith("group "))
+    assert header.split() == ["group", "share", "target", "kNN", "cov", "precision", "W1",
+                              "n", "gen"]
+
+    code, out, _ = wgan("audit", "--samples", ref, "--reference", ref, "--group-column",
+                        "group", "--target-proportions", "uniform", "-o", tmp_path / "parity")
+    assert code == 1
+    report = json.loads((tmp_path / "parity" / "audit.json").read_text())
+    assert report["target"]["source"].startswith("parity")
+    assert report["discrepancy"] == pytest.approx(math.sqrt(2) * 0.3)  # 80/20 against 50/50
+    assert "fairness discrepancy" in out and "under-served: group" not in out

@@ -25,8 +25,10 @@ def ring_source(n: int, g: torch.Generator) -> Batch:
 
 def make_trainer(run_dir: Path | None, steps: int, callbacks=(), **overrides) -> Trainer:
     torch.manual_seed(0)
+    # These tests exercise the EMA and the constant schedule, whatever the shared defaults.
+    recipe = {"ema_decay": 0.999, "lr_schedule": "constant", **overrides}
     cfg = TrainConfig(steps=steps, batch_size=32, n_critic=2, log_every=2, checkpoint_every=3,
-                      device="cpu", seed=3, **overrides)
+                      device="cpu", seed=3, **recipe)
     return Trainer(MLPGenerator(2, 2, hidden=16), MLPCritic(2, hidden=16), ring_source, cfg,
                    run_dir=run_dir, callbacks=callbacks)
 
@@ -278,7 +280,7 @@ def test_train_steps_from_handed_weights_matches_fit(tmp_path: Path) -> None:
 
     torch.manual_seed(1)  # a different init, so that only the handed weights can make it match
     cfg = TrainConfig(steps=6, batch_size=32, n_critic=2, log_every=2, checkpoint_every=3,
-                      device="cpu", seed=3, lr_schedule="linear")
+                      device="cpu", seed=3, lr_schedule="linear", ema_decay=0.999)
     stepped = Trainer(MLPGenerator(2, 2, hidden=16), MLPCritic(2, hidden=16), ring_source, cfg,
                       run_dir=tmp_path / "steps")
     own = stepped.get_weights()["generator"]

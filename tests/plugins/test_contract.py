@@ -1,41 +1,29 @@
-"""Every registered plugin keeps the plugin contract (as timm tests every registered model)."""
+"""The shipped plugins keep the plugin contract (``wgan.testing.check_plugin``, the same suite a
+third-party plugin runs in its own tests). Only the six built-ins and the shipped example
+``hello`` are checked here, never whatever else happens to be installed."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import shutil
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
-from PIL import Image
 
-import wgan as api
 from wgan import registry
-from wgan_core.config import RunOptions, field_specs
+from wgan.testing import check_plugin
+from wgan_core.plugin import RunContext, RunResult
 
-ENTRIES = registry.discover()
-IDS = [e.name for e in ENTRIES]
-CONSTRAINTS = ["gp", "lp", "sn", "clip", "none"]
 #: The plugins the wgan distribution itself registers.
 BUILTINS = ["toy", "superres", "img2img", "graphgen", "federated", "fairness"]
-
-
-def smoke_args(overrides: dict[str, Any]) -> list[str]:
-    args = []
-    for key, value in overrides.items():
-        flag = "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            args.append(flag if value else "--no-" + flag[2:])
-        else:
-            args += [flag, str(value)]
-    return args
+#: The third-party example shipped in examples/wgan-hello-plugin.
+EXAMPLES = ["hello"]
 
 
 def test_builtins_are_registered() -> None:
     """The wgan distribution registers exactly the six built-ins, and each of them loads as
     the plugin of its own name."""
-    builtin = {e.name: e for e in ENTRIES if e.distribution == "wgan"}
+    builtin = {e.name: e for e in registry.discover() if e.distribution == "wgan"}
     assert sorted(builtin) == sorted(BUILTINS)
     for name in BUILTINS:
         entry = builtin[name]
@@ -44,82 +32,43 @@ def test_builtins_are_registered() -> None:
         assert entry.value == f"wgan_plugins.{name}:PLUGIN"
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
-def test_plugin_loads_and_extends_the_shared_config(entry: registry.PluginEntry) -> None:
-    assert entry.plugin is not None, entry.error
-    assert issubclass(entry.plugin.config_class, RunOptions)
-    assert entry.plugin.summary and "\n" not in entry.plugin.summary
-    entry.plugin.config_class().validate()  # the defaults are valid
+@pytest.mark.parametrize("name", BUILTINS + EXAMPLES)
+def test_plugin_passes_the_conformance_suite(name: str, tmp_path: Path) -> None:
+    """Registration, --help, a smoke run (metrics.json against the plugin's schema), resume,
+    inference under every constraint the plugin accepts, one-line errors for bad options."""
+    report = check_plugin(name, tmp_path=tmp_path)
+    report.raise_if_failed()
+    for check in ("registration", "help", "smoke-run", "resume", "bad-options"):
+        assert check in report.passed, (check, report.skipped.get(check))
+    plugin = registry.get(name)
+    if name in BUILTINS:
+        assert plugin.metrics_schema is not None, f"built-in plugin '{name}' has no schema"
+    if plugin.sample or plugin.apply or plugin.load_generator or plugin.audit:
+        assert any(c.startswith("inference") for c in report.passed)
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
-def test_config_renders_as_help_options(entry: registry.PluginEntry, wgan) -> None:
-    assert entry.plugin is not None, entry.error
-    code, out, _ = wgan("run", entry.name, "--help")
-    assert code == 0
-    for spec in field_specs(entry.plugin.config_class):
-        assert "--" + spec.name.replace("_", "-") in out, spec.name
+def test_graphgen_nodes_mode_smoke_run(tmp_path: Path) -> None:
+    """graphgen's other mode writes other metrics: its smoke run meets the schema too."""
+    check_plugin("graphgen", tmp_path=tmp_path, checks=("smoke-run",),
+                 overrides={"mode": "nodes"}).raise_if_failed()
 
 
-#: Each plugin's smoke run, and graphgen's other mode (its metrics differ).
-TINY_RUNS = [(e, []) for e in ENTRIES] + [(e, ["--mode", "nodes"]) for e in ENTRIES
-                                          if e.name == "graphgen"]
+def test_the_suite_names_every_failing_check(tmp_path: Path) -> None:
+    """A plugin that restarts instead of resuming and writes metrics its schema refuses fails
+    both checks, each by name, in one AssertionError."""
+    toy = registry.get("toy")
 
+    def forgetful_run(config: object, context: RunContext) -> RunResult:
+        shutil.rmtree(context.checkpoint_dir, ignore_errors=True)  # forgets where it was
+        result = toy.run(config, context)
+        result.metrics["w1_exact"] = "not a number"
+        return result
 
-@pytest.mark.parametrize("entry,extra", TINY_RUNS,
-                         ids=[e.name + "".join(f"-{a.lstrip('-')}" for a in x[1:])
-                              for e, x in TINY_RUNS])
-def test_tiny_run_writes_the_run_folder(entry: registry.PluginEntry, extra: list[str],
-                                        tmp_path: Path, wgan) -> None:
-    plugin = entry.plugin
-    assert plugin is not None, entry.error
-    out = tmp_path / "run"
-    code, _, err = wgan("run", entry.name, "--out", out, "--quiet", "--device", "cpu",
-                        *smoke_args(dict(plugin.smoke_overrides)), *extra)
-    assert code == 0, err
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics, "metrics.json is empty"
-    schema = plugin.metrics_schema
-    if entry.name in BUILTINS:
-        assert schema is not None, f"built-in plugin '{entry.name}' has no metrics_schema"
-    if schema is not None:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-        jsonschema.validate(metrics, schema)
-    assert (out / "config.toml").exists() and (out / "checkpoints" / "last.pt").exists()
-    assert list(out.glob("*.png")), "a run writes at least one picture"
-
-
-INFERENCE = [(e, c) for e in ENTRIES if e.plugin is not None
-             and (e.plugin.sample or e.plugin.apply or e.plugin.load_generator)
-             for c in CONSTRAINTS]
-
-
-@pytest.mark.parametrize("entry,constraint", INFERENCE,
-                         ids=[f"{e.name}-{c}" for e, c in INFERENCE])
-def test_inference_works_on_a_run_trained_under_each_constraint(
-        entry: registry.PluginEntry, constraint: str, tmp_path: Path, wgan) -> None:
-    """sample / apply / wgan.load rebuild the networks as the run trained them (spectral
-    normalization reparametrizes the critic; a loader that forgot would miss its keys)."""
-    plugin = entry.plugin
-    assert plugin is not None
-    out = tmp_path / "run"
-    overrides = {**plugin.smoke_overrides, "constraint": constraint}
-    code, _, err = wgan("run", entry.name, "--out", out, "--quiet", "--device", "cpu",
-                        *smoke_args(overrides))
-    assert code == 0, err
-    if plugin.sample is not None:
-        code, stdout, err = wgan("sample", out, "-n", "4", "-o", tmp_path / plugin.sample_output,
-                                 "--device", "cpu")
-        assert code == 0, err
-        assert all(Path(p).exists() for p in stdout.split())
-    if plugin.apply is not None:
-        Image.new("RGB", (20, 14), (120, 30, 200)).save(tmp_path / "in.png")
-        code, _, err = wgan("apply", out, tmp_path / "in.png", tmp_path / "up.png",
-                            "--device", "cpu")
-        assert code == 0, err
-        w, h = Image.open(tmp_path / "up.png").size  # translated (same size) or upscaled
-        assert w >= 20 and h >= 14 and w * 14 == h * 20
-    if plugin.load_generator is not None:
-        loaded = api.load(out)
-        assert loaded.plugin.name == entry.name and loaded.config.constraint == constraint
-        assert not loaded.generator.training
+    broken = dataclasses.replace(toy, run=forgetful_run)
+    report = check_plugin(broken, tmp_path=tmp_path, checks=("smoke-run", "resume", "help"))
+    assert set(report.failures) == {"smoke-run", "resume"}
+    assert report.passed == ["help"]
+    assert "w1_exact" in report.failures["smoke-run"]
+    assert "started again" in report.failures["resume"]
+    with pytest.raises(AssertionError, match=r"(?s)smoke-run: .*resume: "):
+        report.raise_if_failed()
