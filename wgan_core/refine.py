@@ -67,3 +67,16 @@ def dot_refine(critic: Critic, samples: Tensor, k_eff: float, steps: int = 30,
             loss.backward()
             optimizer.step()
     return y.detach()
+
+
+def check_dot_options(steps: int, lr: float, slope_factor: float) -> None:
+    """Raise ConfigError naming the first DOT option (``dot_steps``, ``dot_lr``,
+    ``dot_slope_factor``) out of range; the plugins that offer DOT validate with this."""
+    from .errors import ConfigError
+
+    if steps < 0:
+        raise ConfigError(f"dot_steps must be >= 0, got {steps}")
+    if not lr > 0:
+        raise ConfigError(f"dot_lr must be positive, got {lr}")
+    if not 0 < slope_factor <= 1:
+        raise ConfigError(f"dot_slope_factor must be in (0, 1], got {slope_factor}")

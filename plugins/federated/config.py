@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from wgan_core.config import (AdversarialOptions, ConfigError, ConstraintName, build_config,
-                              field_specs, option)
+from wgan_core.config import (
+    AdversarialOptions,
+    ConfigError,
+    ConstraintName,
+    build_config,
+    field_specs,
+    option,
+)
+from wgan_core.refine import check_dot_options
 
 Algorithm = Literal["fedgan", "private-critics"]
 Weighting = Literal["samples", "uniform", "sqrt"]
@@ -131,12 +138,7 @@ class FederatedConfig(AdversarialOptions):
             raise ConfigError(f"server_lr must be positive, got {self.server_lr}")
         if not 0 <= self.server_momentum < 1:
             raise ConfigError(f"server_momentum must be in [0, 1), got {self.server_momentum}")
-        if self.dot_steps < 0:
-            raise ConfigError(f"dot_steps must be >= 0, got {self.dot_steps}")
-        if not self.dot_lr > 0:
-            raise ConfigError(f"dot_lr must be positive, got {self.dot_lr}")
-        if not 0 < self.dot_slope_factor <= 1:
-            raise ConfigError(f"dot_slope_factor must be in (0, 1], got {self.dot_slope_factor}")
+        check_dot_options(self.dot_steps, self.dot_lr, self.dot_slope_factor)
         # Combinations that cannot work, each named by its options.
         if self.drift_correction == "scaffold" and self.algorithm == "private-critics":
             raise ConfigError("drift_correction 'scaffold' needs every network averaged; it "

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from wgan_core.config import ConfigError, ConstraintName, TrainConfig, option
+from wgan_core.refine import check_dot_options
 
 
 @dataclass
@@ -67,11 +68,6 @@ class ToyConfig(TrainConfig):
         for name in ("latent_dim", "hidden", "depth"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.dot_steps < 0:
-            raise ConfigError(f"dot_steps must be >= 0, got {self.dot_steps}")
-        if not self.dot_lr > 0:
-            raise ConfigError(f"dot_lr must be positive, got {self.dot_lr}")
-        if not 0 < self.dot_slope_factor <= 1:
-            raise ConfigError(f"dot_slope_factor must be in (0, 1], got {self.dot_slope_factor}")
+        check_dot_options(self.dot_steps, self.dot_lr, self.dot_slope_factor)
         if self.n_eval < 10:
             raise ConfigError(f"n_eval must be at least 10, got {self.n_eval}")
