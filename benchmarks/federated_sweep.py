@@ -44,6 +44,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=64); p.add_argument("--nc", type=int, default=5)
     p.add_argument("--lr", type=float, default=1e-3); p.add_argument("--central", action="store_true")
     p.add_argument("--weighting", default="uniform"); p.add_argument("--server", default="none"); p.add_argument("--eta", type=float, default=1e-3); p.add_argument("--b1", type=float, default=0.0); p.add_argument("--b2", type=float, default=0.9); p.add_argument("--tau", type=float, default=1e-8); p.add_argument("--slr", type=float, default=1.0); p.add_argument("--smom", type=float, default=0.0)
+    p.add_argument("--local", default="adam"); p.add_argument("--local-lr", type=float, default=1e-4); p.add_argument("--eta-c", type=float, default=None)
     a = p.parse_args()
     cfg = FederatedConfig(hidden=a.hidden, batch_size=a.batch, n_critic=a.nc, seed=a.seed, lr_g=a.lr, lr_c=a.lr)
     split = build_split(cfg); scale = data_scale(split)
@@ -72,6 +73,12 @@ def main() -> None:
         for c in range(split.n_clients):
             g, cr = build_models(cfg, split.dim)
             t = Trainer(g, cr, ClientSource(split.client_points(c), scale), cfg, phase=Phase("l", a.R*a.K, a.lr, a.lr, seed=a.seed*1000+c, lr_schedule="linear"), space=EuclideanSpace(scale=scale), device="cpu")
+            if a.local == "sgd":
+                # plain local SGD steps: the server's optimizer (--server adam) normalises the mean
+                t.opt_g = torch.optim.SGD(t.generator.parameters(), lr=a.local_lr)
+                t.opt_c = torch.optim.SGD(t.critic.parameters(), lr=a.local_lr)
+                t.sched_g = torch.optim.lr_scheduler.LambdaLR(t.opt_g, lambda s: 1.0)
+                t.sched_c = torch.optim.lr_scheduler.LambdaLR(t.opt_c, lambda s: 1.0)
             trainers.append(t)
         glob["critic"] = copy.deepcopy(trainers[0].critic.state_dict())
         glob["generator"] = copy.deepcopy(trainers[0].generator.state_dict())
@@ -119,7 +126,8 @@ def main() -> None:
                         mk=(part,key)
                         M[mk] = a.b1*M.get(mk, torch.zeros_like(d)) + (1-a.b1)*d
                         V[mk] = a.b2*V.get(mk, torch.zeros_like(d)) + (1-a.b2)*d*d
-                        avg[key] = glob[part][key].float() + a.eta*(1-r/a.R)*M[mk]/(V[mk].sqrt()+a.tau)
+                        eta = a.eta_c if (part == "critic" and a.eta_c is not None) else a.eta
+                        avg[key] = glob[part][key].float() + eta*(1-r/a.R)*M[mk]/(V[mk].sqrt()+a.tau)
                 elif a.server == "momentum":
                     for key in avg:
                         d = avg[key] - glob[part][key].float()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import time
+import uuid
 from typing import Any
 
 import torch
@@ -36,6 +37,8 @@ WEIGHT_KEY = "weight"
 OPTIMIZER_STATE = "optimizers"
 #: Where a client keeps its SCAFFOLD control variate (Context.state).
 VARIATE_STATE = "variate"
+#: Where a client keeps the token of the trainer that trained its latest round (Context.state).
+CACHE_STATE = "trainer"
 
 
 def client_weight(n: int, weighting: str) -> float:
@@ -84,25 +87,74 @@ def load_optimizers(record: Any) -> dict[str, Any]:
 
 def local_trainer(config: FederatedConfig, points: torch.Tensor, scale: float, dim: int,
                   round_: int, pid: int, lr_g: float, lr_c: float) -> Any:
-    """This round's Trainer of one client: K steps at the round's learning rates (the
-    schedule runs over rounds, server-side), its random stream seeded by seed, round and
-    client."""
+    """A client's Trainer: K steps a round at the round's learning rates (the schedule runs
+    over rounds, server-side). Its weights are whatever the server hands it
+    (``set_weights``); ``start_round`` seeds each round."""
     from wgan_core.phases import Phase
     from wgan_core.spaces import EuclideanSpace
     from wgan_core.trainer import Trainer
 
-    seed = round_seed(config.seed, round_, pid)
-    torch.manual_seed(seed)
     generator, critic = build_models(config, dim)
-    phase = Phase("local", steps=config.local_steps, lr_g=lr_g, lr_c=lr_c, seed=seed)
+    phase = Phase("local", steps=config.local_steps, lr_g=lr_g, lr_c=lr_c,
+                  seed=round_seed(config.seed, round_, pid))
     return Trainer(generator, critic, ClientSource(points, scale), config, phase=phase,
                    space=EuclideanSpace(scale=scale), device="cpu")
+
+
+def start_round(trainer: Any, config: FederatedConfig, round_: int, pid: int, lr_g: float,
+                lr_c: float) -> None:
+    """Set a client's trainer to this round: its learning rates, its step count and its
+    random streams, seeded by seed, round and client, so that a trainer kept from the
+    previous round and one built afresh train identically."""
+    seed = round_seed(config.seed, round_, pid)
+    torch.manual_seed(seed)
+    trainer.rng.manual_seed(seed)
+    trainer.step = 0
+    trainer.callbacks = []
+    for opt, sched, lr in ((trainer.opt_g, trainer.sched_g, lr_g),
+                           (trainer.opt_c, trainer.sched_c, lr_c)):
+        for group in opt.param_groups:
+            group["lr"] = lr
+        sched.base_lrs = [lr] * len(opt.param_groups)
+
+
+class TrainerCache:
+    """This process's client trainers, by (run, node): building a client's networks, Trainer
+    and optimizers costs about half of its five local steps (256-wide MLPs), every round.
+
+    A trainer is reused only when it trained this node's latest round: its token is stored in
+    the node's ``Context.state`` and must match. Otherwise (the first round; in simulation, a
+    node's round served by another Ray actor; on a SuperNode, where every round is a new
+    process) the trainer is built afresh and its optimizers' state read from
+    ``Context.state``, which always holds the latest."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: dict[tuple[int, int], tuple[str, Any]] = {}
+
+    def get(self, key: tuple[int, int], token: str | None) -> Any | None:
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and token is not None and entry[0] == token \
+            else None
+
+    def put(self, key: tuple[int, int], trainer: Any) -> str:
+        """Keep ``trainer`` for ``key``; returns its new token."""
+        token = uuid.uuid4().hex
+        self._entries.pop(key, None)
+        self._entries[key] = (token, trainer)
+        while len(self._entries) > self.size:  # the oldest first (dicts keep insertion order)
+            self._entries.pop(next(iter(self._entries)))
+        return token
+
+
+#: The process's cache (a per-process cache, as Ray actors are long-lived processes).
+TRAINERS = TrainerCache()
 
 
 def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
     """One client's round: train K steps from the handed weights, reply with its weights (and,
     under SCAFFOLD, its new control variate)."""
-    from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
+    from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord, RecordDict
 
     started = time.perf_counter()
     torch.set_num_threads(1)  # one Ray actor or SuperNode per core
@@ -121,8 +173,14 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
         raise RuntimeError(f"injected fault: client {pid} crashed in round {round_}")
 
     points = split.client_points(pid)
-    trainer = local_trainer(config, points, scale, split.dim, round_, pid,
-                            float(train_cfg["lr-g"]), float(train_cfg["lr-c"]))
+    lr_g, lr_c = float(train_cfg["lr-g"]), float(train_cfg["lr-c"])
+    key = (int(context.run_id), int(context.node_id))
+    token = (str(context.state[CACHE_STATE]["token"]) if CACHE_STATE in context.state
+             else None)
+    trainer = TRAINERS.get(key, token)
+    cached = trainer is not None
+    if trainer is None:
+        trainer = local_trainer(config, points, scale, split.dim, round_, pid, lr_g, lr_c)
     received = message.content[ARRAYS_KEY].to_torch_state_dict()
     weights = {k: v for k, v in split_parts(received).items() if k in PARTS}
     private = config.algorithm == "private-critics"
@@ -133,19 +191,18 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
             # This client's own critic from its previous round (it never left the node).
             weights["critic"] = context.state["critic"].to_torch_state_dict()
     trainer.set_weights(weights)
-    if OPTIMIZER_STATE in context.state:
+    if OPTIMIZER_STATE in context.state and not cached:
         # FedGAN's agents keep their own optimizers: this client's Adam moments from its
         # previous round (they never leave the node), at this round's learning rates.
         trainer.set_weights(load_optimizers(context.state[OPTIMIZER_STATE]))
-        for opt, lr in ((trainer.opt_g, trainer.phase.lr_g), (trainer.opt_c, trainer.phase.lr_c)):
-            for group in opt.param_groups:  # type: ignore[union-attr]
-                group["lr"] = lr
+    start_round(trainer, config, round_, pid, lr_g, lr_c)
     correction = drift_correction(config, trainer, received, context)
     trainer.callbacks.append(correction)
     trained = time.perf_counter()
     stats = trainer.train_steps(config.local_steps)
     train_seconds = time.perf_counter() - trained
     context.state[OPTIMIZER_STATE] = save_optimizers(trainer.get_weights(("opt_g", "opt_c")))
+    context.state[CACHE_STATE] = ConfigRecord({"token": TRAINERS.put(key, trainer)})
     out = trainer.get_weights(PARTS)
     if private:
         context.state["critic"] = ArrayRecord(out.pop("critic"))
@@ -169,6 +226,7 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
         # everything else the client does (data, models, state in and out).
         "train-seconds": train_seconds,
         "setup-seconds": time.perf_counter() - started - train_seconds,
+        "trainer-reused": int(cached),
     })
     content = RecordDict({ARRAYS_KEY: ArrayRecord(flat), METRICS_KEY: metrics})
     return Message(content, reply_to=message)

@@ -89,6 +89,7 @@ class RoundStats:
     #: Sums over the aggregated replies of the clients' own timings (MetricRecord).
     client_train_seconds: float = 0.0
     client_setup_seconds: float = 0.0
+    clients_reused: int = 0  # replies from a client whose trainer was kept in its process
     aggregate_seconds: float = 0.0
 
 
@@ -179,6 +180,7 @@ class ScreenedStrategy:
             good.append((pid, msg.metadata.src_node_id, msg))
             stats.client_train_seconds += float(metrics.get("train-seconds", 0.0))
             stats.client_setup_seconds += float(metrics.get("setup-seconds", 0.0))
+            stats.clients_reused += int(metrics.get("trainer-reused", 0))
         # Replies arrive in whatever order the nodes finish; summing them in client order makes
         # the float rounding of the aggregate, and so a whole run, repeat for a given seed.
         good.sort(key=lambda item: item[:2])
@@ -255,8 +257,8 @@ def make_server_app(main_fn: Callable[[Any, Any], None]) -> Any:
 ROUND_COLUMNS = ["round", "replied", "clients_replied", "failures", "rejected",
                  "modes_covered", "minority_modes_covered", "high_quality_fraction",
                  "w1_exact", "bytes_down", "bytes_up", "seconds", "round_seconds",
-                 "client_train_seconds", "client_setup_seconds", "aggregate_seconds",
-                 "eval_seconds", "write_seconds"]
+                 "client_train_seconds", "client_setup_seconds", "clients_reused",
+                 "aggregate_seconds", "eval_seconds", "write_seconds"]
 
 
 def _read_rounds(path: Path, upto: int) -> list[dict[str, str]]:
@@ -366,6 +368,7 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
             "bytes_down": stats.bytes_down, "bytes_up": stats.bytes_up,
             "client_train_seconds": stats.client_train_seconds,
             "client_setup_seconds": stats.client_setup_seconds,
+            "clients_reused": stats.clients_reused,
             "aggregate_seconds": stats.aggregate_seconds,
         }
         last = r == config.rounds

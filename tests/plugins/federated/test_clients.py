@@ -93,3 +93,41 @@ def test_injected_faults_hit_the_last_clients(task_identity, fault: str) -> None
         assert problem is None
         big = faulty.content["arrays"]["generator.net.0.weight"].numpy()
         assert abs(big).max() > 10 * abs(flat["generator.net.0.weight"].numpy()).max()
+
+
+@pytest.mark.parametrize("drift", ["none", "scaffold"])
+def test_a_kept_trainer_trains_as_one_built_afresh(task_identity, monkeypatch, drift: str
+                                                   ) -> None:
+    """A client's trainer is kept between rounds in its process (TrainerCache); a node whose
+    next round lands in another process rebuilds it from Context.state. Both must give the
+    same weights, round after round."""
+    from wgan_plugins.federated import client
+
+    config = FederatedConfig(algorithm="fedgan", **{**TINY, "drift_correction": drift,
+                                                     "local_steps": 2})
+    replies = {}
+    for keep in (True, False):
+        ctx = context(1)
+        for round_ in (1, 2, 3):
+            if not keep:
+                monkeypatch.setattr(client, "TRAINERS", client.TrainerCache())  # a new process
+            msg, _ = train_message(config, round_)
+            out = client_train(msg, ctx, config)
+        replies[keep] = out.content["arrays"].to_torch_state_dict()
+    assert replies[True].keys() == replies[False].keys()
+    for key in replies[True]:
+        assert torch.equal(replies[True][key], replies[False][key]), key
+
+
+def test_a_trainer_is_not_reused_across_nodes_or_fresh_state(task_identity) -> None:
+    from wgan_plugins.federated import client
+
+    config = FederatedConfig(algorithm="fedgan", **TINY)
+    ctx = context(0)
+    client_train(train_message(config)[0], ctx, config)
+    token = str(ctx.state[client.CACHE_STATE]["token"])
+    key = (1, 10)
+    assert client.TRAINERS.get(key, token) is not None
+    assert client.TRAINERS.get(key, None) is None       # a node with no state: build afresh
+    assert client.TRAINERS.get((1, 11), token) is None  # another node
+    assert client.TRAINERS.get(key, "stale") is None    # the node trained elsewhere since
