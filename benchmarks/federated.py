@@ -46,6 +46,10 @@ def federated(options: dict[str, Any]) -> dict[str, Any]:
                          progress=False)
         m = result.metrics
         m["wall"] = time.perf_counter() - started
+        # One line a run as it finishes, so a long table shows progress.
+        print(f"  run {options}: modes {m.get('modes_covered')}, minority "
+              f"{m.get('minority_modes_covered')}, HQ {m.get('high_quality_fraction')}, "
+              f"wall {m['wall']:.0f} s", flush=True)
         return m
 
 
