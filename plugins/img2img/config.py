@@ -62,9 +62,9 @@ class Img2ImgConfig(TrainConfig):
                                   "(doubling to 8x).")
     norm: Literal["none", "instance"] = option(
         "none", "Normalization in the U-Net: none (tile-independent outputs) or instance.")
-    upsample: Literal["transposed", "resize"] = option(
-        "transposed", "U-Net decoder: pix2pix's 4x4 transposed convs, or nearest x2 + 3x3 conv "
-        "(no checkerboard).")
+    upsample: Literal["transposed", "resize", "pixelshuffle"] = option(
+        "transposed", "U-Net decoder: pix2pix's 4x4 transposed convs; nearest x2 + 3x3 conv; or "
+        "3x3 conv + pixel shuffle with ICNR initialisation (the last two: no checkerboard).")
     dropout: float = option(0.5, "Dropout in the three innermost decoder blocks (pix2pix's "
                             "noise source).")
     tile: int = option(192, "Tile side for evaluation and `wgan apply` (a multiple of 16).")

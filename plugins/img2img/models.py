@@ -20,6 +20,26 @@ def unet_depth(crop_size: int) -> int:
     return max(2, int(math.log2(crop_size)) - 2)
 
 
+#: The U-Net decoder's upsampling layers (``--upsample``).
+UPSAMPLERS = ("transposed", "resize", "pixelshuffle")
+
+
+def icnr_(conv: nn.Conv2d, scale: int) -> None:
+    """ICNR initialisation (Aitken et al. 2017) of a conv that feeds ``PixelShuffle(scale)``:
+    the ``scale**2`` output channels that shuffle into one channel start with the same kernel,
+    so the layer starts as nearest-neighbour upsampling of an ordinary conv and has no
+    checkerboard at initialisation. Written here because torch and kornia have no ICNR (fastai's
+    ``icnr_init`` is the reference)."""
+    out_channels, in_channels, kh, kw = conv.weight.shape
+    sub = torch.empty(out_channels // scale**2, in_channels, kh, kw)
+    nn.init.kaiming_uniform_(sub, a=math.sqrt(5))  # nn.Conv2d's own default initialisation
+    with torch.no_grad():
+        # PixelShuffle takes channels c*s^2 ... c*s^2 + s^2 - 1 into output channel c.
+        conv.weight.copy_(sub.repeat_interleave(scale**2, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(conv.bias[::scale**2].repeat_interleave(scale**2))
+
+
 class UNetGenerator(Generator):
     """Source image [B,3,H,W] in [0,1] -> target image [B,3,H,W] in [0,1] (H, W multiples of
     ``2 ** depth``).
@@ -43,17 +63,22 @@ class UNetGenerator(Generator):
             raise ValueError(f"depth must be at least 2, got {depth}")
         if norm not in ("none", "instance"):
             raise ValueError(f"unknown norm '{norm}'")
-        if upsample not in ("transposed", "resize"):
+        if upsample not in UPSAMPLERS:
             raise ValueError(f"unknown upsample '{upsample}'")
         self.depth = depth
         widths = [channels * min(2 ** i, 8) for i in range(depth)]
         bias = norm == "none"  # a norm layer's shift makes the conv's bias redundant
 
         def up(c_in: int, c_out: int, with_bias: bool) -> list[nn.Module]:
-            # pix2pix's 4x4 stride-2 transposed conv, or nearest x2 then a 3x3 conv (Odena et
-            # al. 2016: no uneven kernel overlap, so no checkerboard pattern)
+            # pix2pix's 4x4 stride-2 transposed conv; nearest x2 then a 3x3 conv (Odena et al.
+            # 2016: no uneven kernel overlap, so no checkerboard pattern); or a 3x3 conv to 4x
+            # the channels then pixel shuffle, ICNR-initialised (Aitken et al. 2017)
             if upsample == "transposed":
                 return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=with_bias)]
+            if upsample == "pixelshuffle":
+                conv = nn.Conv2d(c_in, 4 * c_out, 3, padding=1, bias=with_bias)
+                icnr_(conv, 2)
+                return [conv, nn.PixelShuffle(2)]
             return [nn.Upsample(scale_factor=2, mode="nearest"),
                     nn.Conv2d(c_in, c_out, 3, padding=1, bias=with_bias)]
 

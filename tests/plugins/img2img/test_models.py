@@ -1,11 +1,12 @@
 import pytest
 import torch
 
-from wgan_plugins.img2img.models import PatchCritic, UNetGenerator, unet_depth
+from wgan_plugins.img2img.models import PatchCritic, UNetGenerator, icnr_, unet_depth
 
 
 @pytest.mark.parametrize("crop,depth,patches", [(32, 3, 2), (64, 4, 6)])
-@pytest.mark.parametrize("norm,upsample", [("none", "transposed"), ("instance", "resize")])
+@pytest.mark.parametrize("norm,upsample", [("none", "transposed"), ("instance", "resize"),
+                                          ("none", "pixelshuffle")])
 def test_unet_and_critic_shapes(crop: int, depth: int, patches: int, norm: str,
                                 upsample: str) -> None:
     g = UNetGenerator(unet_depth(crop), channels=4, norm=norm, upsample=upsample)
@@ -44,3 +45,21 @@ def test_critic_receptive_field_is_70_pixels() -> None:
         assert rows.max() - rows.min() == cols.max() - cols.min() == 69
         assert (grad.abs().sum(dim=(0, 1))[rows.min():rows.max() + 1,
                                             cols.min():cols.max() + 1] > 0).all()
+
+
+def test_icnr_starts_pixel_shuffle_as_nearest_upsampling() -> None:
+    """ICNR: the four sub-pixel channels of each output channel start with one kernel, so at
+    initialisation conv + PixelShuffle(2) is a conv followed by nearest x2: every 2x2 block of
+    the output is constant (no checkerboard). Up to float rounding of identical sums."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(5, 4 * 3, 3, padding=1)
+    icnr_(conv, 2)
+    out = torch.nn.PixelShuffle(2)(conv(torch.randn(2, 5, 8, 8)))
+    assert out.shape == (2, 3, 16, 16)
+    corner = out[..., 0::2, 0::2]
+    for dy, dx in ((0, 1), (1, 0), (1, 1)):
+        assert torch.allclose(out[..., dy::2, dx::2], corner, atol=1e-6)
+    # The same layer without ICNR is not block-constant: the test can fail.
+    plain = torch.nn.Conv2d(5, 4 * 3, 3, padding=1)
+    raw = torch.nn.PixelShuffle(2)(plain(torch.randn(2, 5, 8, 8)))
+    assert not torch.allclose(raw[..., 0::2, 1::2], raw[..., 0::2, 0::2], atol=1e-3)
