@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -40,6 +41,10 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 #: P-384: what Flower's own documentation generates for SuperNodes (``ssh-keygen -t ecdsa
 #: -b 384``); used for the CA and the server too, one curve for everything.
 CURVE = ec.SECP384R1
+#: A DNS name as a certificate holds it: ASCII labels of letters, digits and inner hyphens,
+#: optionally a leading ``*.`` wildcard.
+DNS_NAME = re.compile(r"(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+                      r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 CA_DAYS = 3650
 SERVER_DAYS = 825  # the longest lifetime browsers and most TLS stacks still accept
 
@@ -51,12 +56,13 @@ def subject_alt_names(hosts: Sequence[str]) -> list[x509.GeneralName]:
     names: list[x509.GeneralName] = []
     for host in [*hosts, *LOCAL_HOSTS]:
         host = host.strip()
-        if not host or any(c.isspace() for c in host) or "/" in host or host.count(":") == 1:
-            raise ConfigError(f"--host '{host}' is not a host name or an IP address "
-                              f"(give it without a port or scheme)")
         try:
             name: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
         except ValueError:
+            if not DNS_NAME.fullmatch(host):
+                raise ConfigError(f"--host '{host}' is not a host name or an IP address (give "
+                                  f"it without port or scheme; a non-ASCII name in its "
+                                  f"xn-- form)") from None
             name = x509.DNSName(host.lower())
         if name not in names:
             names.append(name)
