@@ -136,10 +136,49 @@ def make_run_command(plugin: Plugin) -> click.Command:
                          help=plugin.summary, short_help=plugin.summary)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginCommands(click.Group):
+    """``wgan NAME COMMAND``: the commands a plugin adds of its own (``Plugin.commands``).
+    Their WganError or OSError ends as every command's does: one line, exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with user_errors():
+            return super().invoke(ctx)
+
+
+def plugin_commands(plugin: Plugin) -> click.Group | None:
+    """The group of ``plugin``'s own commands, or None when it has none."""
+    if plugin.commands is None:
+        return None
+    commands = list(plugin.commands())
+    for command in commands:
+        if not isinstance(command, click.Command) or not command.name:
+            raise WganError(f"plugin '{plugin.name}': commands() returned "
+                            f"{type(command).__name__}, not a named click.Command")
+    return PluginCommands(plugin.name, commands={c.name: c for c in commands},
+                          help=f"Commands of the plugin {plugin.name}: {plugin.summary}",
+                          short_help=f"Commands of the plugin {plugin.name}.")
+
+
+class RootGroup(click.Group):
+    """``wgan``: its own commands, then ``wgan NAME ...`` for a registered plugin that adds
+    commands (loaded only when named, so ``wgan --help`` imports no plugin and lists only
+    the built-in commands; ``wgan plugins`` shows which plugins add some)."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None or name not in registry.names():
+            return command
+        with user_errors():
+            return plugin_commands(registry.get(name))
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wgan")
 def cli() -> None:
-    """wgan: Wasserstein GAN applications as plugins of one core."""
+    """wgan: Wasserstein GAN applications as plugins of one core.
+
+    A plugin may add commands of its own, run as 'wgan NAME COMMAND' ('wgan plugins' lists
+    them)."""
 
 
 @cli.command("plugins")
@@ -151,7 +190,14 @@ def plugins_command() -> None:
         return
     for e in entries:
         if e.plugin is not None:
-            click.echo(f"{e.name:<12} {e.version:<10} {e.distribution:<20} {e.plugin.summary}")
+            try:
+                group = plugin_commands(e.plugin)
+                extra = (f" [wgan {e.name} {'|'.join(sorted(group.commands))}]"
+                         if group is not None and group.commands else "")
+            except Exception as exc:  # a third party's commands must not break the list
+                extra = f" [its commands failed: {' '.join(str(exc).split())}]"
+            click.echo(f"{e.name:<12} {e.version:<10} {e.distribution:<20} {e.plugin.summary}"
+                       f"{extra}")
         else:
             click.echo(f"{e.name:<12} {e.version:<10} {e.distribution:<20} FAILED: {e.error}")
 

@@ -10,7 +10,8 @@ through TrainConfig);
 ``wgan_core.runs.execute`` makes the run folder and calls ``run(config, context)``. A plugin
 with a latent may offer ``sample``; one that maps inputs to outputs may offer ``apply``; one
 whose samples fall into groups may offer ``audit``; ``load_generator`` lets ``wgan.load`` hand
-a run's trained generator to Python code.
+a run's trained generator to Python code; ``commands`` adds commands of the plugin's own to the
+command line (``wgan NAME COMMAND``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import torch
 
@@ -135,6 +136,11 @@ class Plugin:
     #: ``audit(run_dir, n, seed, device) -> GroupedSamples`` for plugins whose samples fall
     #: into groups (fairness groups, federated clients, mixture modes): ``wgan audit``.
     audit: AuditFn | None = None
+    #: ``commands() -> [click.Command, ...]``: commands of the plugin's own, offered as ``wgan
+    #: NAME COMMAND`` (tools around a run rather than a run: e.g. ``wgan federated keys``). A
+    #: factory, so that no Click object is built until that command line is used; the CLI
+    #: turns a WganError or OSError they raise into one line and exit code 2.
+    commands: Callable[[], Sequence[Any]] | None = None
     #: Config overrides that make a run of a few seconds (used by the contract tests).
     smoke_overrides: Mapping[str, Any] = field(default_factory=dict)
     #: A JSON Schema of ``metrics.json``: the keys every run of the plugin writes and their

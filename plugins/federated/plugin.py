@@ -27,6 +27,7 @@ from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
 from wgan_core.units import checkpoint_normalization, in_data_units
 
+from .commands import commands
 from .config import FederatedConfig
 from .data import build_split
 from .metrics import METRICS_SCHEMA, LabelAssigner
@@ -197,4 +198,5 @@ PLUGIN = Plugin(
     smoke_overrides={"clients": 3, "rounds": 2, "local_steps": 2, "batch_size": 32,
                      "hidden": 16, "samples": 300, "n_eval": 200, "n_critic": 2},
     metrics_schema=METRICS_SCHEMA,
+    commands=commands,
 )

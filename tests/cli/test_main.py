@@ -8,10 +8,14 @@ import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import click
 import pytest
 
 from wgan import registry
 from wgan_core import __version__
+from wgan_core.config import TrainConfig
+from wgan_core.errors import DataError
+from wgan_core.plugin import Plugin, RunResult
 
 TINY = ["--steps", "2", "--batch-size", "16", "--hidden", "8", "--n-eval", "100",
         "--log-every", "1", "--quiet"]
@@ -43,6 +47,42 @@ def test_plugins_lists_builtins_and_reports_a_broken_one(wgan, monkeypatch) -> N
     assert "FAILED" not in lines["toy"]
     code, _, err = wgan("run", "broken")
     assert code == 2 and "failed to load" in err and len(err.strip().splitlines()) == 1
+
+
+@click.command("hello")
+@click.option("--name", default="world")
+def _hello(name: str) -> None:
+    click.echo(f"hello {name}")
+
+
+@click.command("fail")
+def _fail() -> None:
+    raise DataError("input.csv: line 3 is not a number")
+
+
+#: A plugin that adds commands of its own (``Plugin.commands``), published under "tools".
+TOOLS = Plugin(name="tools", summary="A plugin with commands.", config_class=TrainConfig,
+               run=lambda config, context: RunResult({}), commands=lambda: [_hello, _fail])
+
+
+def test_a_plugin_adds_commands_of_its_own(wgan, monkeypatch) -> None:
+    real = registry.entry_points
+
+    def with_tools(group: str):
+        return list(real(group=group)) + [EntryPoint("tools", f"{__name__}:TOOLS",
+                                                     registry.GROUP)]
+
+    monkeypatch.setattr(registry, "entry_points", with_tools)
+    code, out, _ = wgan("plugins")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert code == 0 and lines["tools"].endswith("[wgan tools fail|hello]")
+    assert "[wgan" not in lines["toy"]
+    assert wgan("tools", "hello", "--name", "you")[:2] == (0, "hello you\n")
+    code, _, err = wgan("tools", "fail")  # a WganError: one line, exit 2, like every command
+    assert code == 2 and err == "error: input.csv: line 3 is not a number\n"
+    for args in (["toy"], ["tools", "nope"], ["nosuchplugin"]):
+        code, _, err = wgan(*args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
 
 
 def test_run_help_is_generated_from_the_config(wgan) -> None:
