@@ -154,6 +154,28 @@ def mmd2(samples1: Sequence[Hist], samples2: Sequence[Hist],
     return disc(a, a) + disc(b, b) - 2 * disc(a, b)
 
 
+def mmd2_gaussian_emd(samples1: Sequence[Hist], samples2: Sequence[Hist], sigma: float,
+                      distance_scaling: float = 1.0) -> float:
+    """``mmd2`` with the Gaussian-EMD kernel, all pairs at once: each histogram padded to a
+    common length and turned into its CDF, so every pairwise EMD is one L1 distance (``cdist``).
+    Equal to ``mmd2(..., gaussian_emd)`` to rounding; 100x faster on the pooled 400-graph sets."""
+    from scipy.spatial.distance import cdist
+
+    a = [_normalize(np.asarray(s, dtype=np.float64)) for s in samples1]
+    b = [_normalize(np.asarray(s, dtype=np.float64)) for s in samples2]
+    width = max(len(h) for h in a + b)
+
+    def cdfs(hists: list[Hist]) -> np.ndarray:
+        return np.cumsum(np.stack([np.pad(h, (0, width - len(h))) for h in hists]), axis=1)
+
+    def disc(x: np.ndarray, y: np.ndarray) -> float:
+        d = cdist(x, y, "cityblock") / distance_scaling
+        return float(np.exp(-d * d / (2 * sigma * sigma)).mean())
+
+    ca, cb = cdfs(a), cdfs(b)
+    return disc(ca, ca) + disc(cb, cb) - 2 * disc(ca, cb)
+
+
 def mmd2_gaussian(x: np.ndarray, y: np.ndarray, sigma: float) -> float:
     """MMD^2 (biased, all pairs) under the Gaussian kernel ``exp(-|a - b|^2 / (2 sigma^2))`` on
     vectors used as they are (GDSS's ``gaussian`` with ``is_hist=False``: no normalisation)."""
@@ -168,21 +190,19 @@ def mmd2_gaussian(x: np.ndarray, y: np.ndarray, sigma: float) -> float:
 
 def mmd_degree(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph]) -> float:
     """MMD^2 of degree histograms (Gaussian-EMD, sigma = 1)."""
-    return mmd2([degree_hist(g) for g in ref], [degree_hist(g) for g in gen],
-                lambda x, y: gaussian_emd(x, y, sigma=1.0))
+    return mmd2_gaussian_emd([degree_hist(g) for g in ref], [degree_hist(g) for g in gen], 1.0)
 
 
 def mmd_clustering(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph], bins: int = 100) -> float:
     """MMD^2 of clustering histograms (100 bins, Gaussian-EMD, sigma = 0.1, bin distance
     1/bins), as GraphRNN's ``clustering_stats``."""
-    return mmd2([clustering_hist(g, bins) for g in ref], [clustering_hist(g, bins) for g in gen],
-                lambda x, y: gaussian_emd(x, y, sigma=0.1, distance_scaling=bins))
+    return mmd2_gaussian_emd([clustering_hist(g, bins) for g in ref],
+                             [clustering_hist(g, bins) for g in gen], 0.1, distance_scaling=bins)
 
 
 def mmd_spl(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph]) -> float:
     """MMD^2 of shortest-path-length distributions (Gaussian-EMD, sigma = 1)."""
-    return mmd2([spl_hist(g) for g in ref], [spl_hist(g) for g in gen],
-                lambda x, y: gaussian_emd(x, y, sigma=1.0))
+    return mmd2_gaussian_emd([spl_hist(g) for g in ref], [spl_hist(g) for g in gen], 1.0)
 
 
 def mmd_orbit(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph]) -> float:
@@ -195,8 +215,8 @@ def mmd_orbit(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph]) -> float:
 def mmd_spectral(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph]) -> float:
     """MMD^2 of normalised-Laplacian spectra (200-bin pmfs, Gaussian-EMD, sigma = 1, EMD in
     bins), as GDSS's ``spectral_stats`` with its default kernel settings."""
-    return mmd2([spectral_hist(g) for g in ref], [spectral_hist(g) for g in gen],
-                lambda x, y: gaussian_emd(x, y, sigma=1.0))
+    return mmd2_gaussian_emd([spectral_hist(g) for g in ref], [spectral_hist(g) for g in gen],
+                             1.0)
 
 
 # ---------------------------------------------------------------------- scalar statistics

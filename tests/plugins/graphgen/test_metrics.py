@@ -13,7 +13,8 @@ from wgan_core.errors import DataError
 from wgan_plugins.graphgen.data import community_small, grid_small
 from wgan_plugins.graphgen.metrics import (MAX_EVAL_NODES, characteristic_path_length,
                                            check_evaluable, diameter, emd_1d,
-                                           erdos_renyi_like, evaluate_graphs, mmd2_gaussian,
+                                           erdos_renyi_like, evaluate_graphs, gaussian_emd,
+                                           mmd2, mmd2_gaussian, mmd2_gaussian_emd,
                                            mmd_clustering, mmd_degree, mmd_orbit, mmd_spectral,
                                            mmd_spl, novel_fraction, orbit_counts, orbit_vector,
                                            spectral_hist, unique_fraction)
@@ -22,6 +23,17 @@ from wgan_plugins.graphgen.metrics import (MAX_EVAL_NODES, characteristic_path_l
 def test_emd_is_the_cdf_distance() -> None:
     assert emd_1d(np.array([1.0, 0, 0]), np.array([0, 0, 1.0])) == pytest.approx(2.0)
     assert emd_1d(np.array([0.5, 0.5]), np.array([0, 0.5, 0.5])) == pytest.approx(1.0)
+
+
+def test_all_pairs_mmd_equals_the_pairwise_loop() -> None:
+    """The vectorised Gaussian-EMD MMD is GraphRNN's double loop over pairs, to rounding."""
+    rng = np.random.default_rng(0)
+    a = [rng.random(rng.integers(2, 9)) for _ in range(7)]  # unequal lengths, not normalised
+    b = [rng.random(rng.integers(2, 9)) for _ in range(5)]
+    for sigma, scaling in ((1.0, 1.0), (0.1, 100.0)):
+        loop = mmd2(a, b, lambda x, y: gaussian_emd(x, y, sigma, scaling))
+        assert mmd2_gaussian_emd(a, b, sigma, scaling) == pytest.approx(loop, rel=1e-12)
+        assert abs(loop) > 1e-3
 
 
 def test_mmd_of_a_set_with_itself_is_zero_and_grows_with_a_shift() -> None:
