@@ -65,7 +65,7 @@ METRICS_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "img2img metrics.json",
     "type": "object",
-    "required": [*_PER_IMAGE, *_SWD, "per_image", "task",
+    "required": [*_PIXEL, *_SWD, "per_image", "task",
                  "train_images", "test_images", "seconds_pretrain", "seconds_adversarial",
                  "patches_per_second_pretrain", "patches_per_second_adversarial",
                  "seconds_total"],
