@@ -101,7 +101,8 @@ def condition_penalty_run(config: Img2ImgConfig, weight: float, l1_model: UNetGe
 
 def row(name: str, m: dict[str, Any], key: str, rate: float) -> str:
     return (f"| {name} | {m[f'l1_error_{key}']:.4f} | {m[f'psnr_{key}']:.2f} | "
-            f"{m[f'ssim_{key}']:.3f} | {m[f'swd_{key}']:.1f} | {m[f'hf_ratio_{key}']:.2f} | "
+            f"{m[f'ssim_{key}']:.3f} | {m[f'swd_{key}']:.1f} | {m[f'swd_paired_{key}']:.1f} | "
+            f"{m[f'hf_ratio_{key}']:.2f} | "
             f"{rate:.0f} |")
 
 
@@ -145,17 +146,19 @@ def main() -> None:
     print(f"\nimg2img, task {config.task}: {config.pretrain_steps} L1 steps + {config.steps} "
           f"adversarial steps, batch {config.batch_size}, {config.crop_size}-px crops; "
           f"held-out {', '.join(p.name for p in test)} at full size\n")
-    print("| model | L1 | PSNR (dB) | SSIM | SWD ×10³ | HF ratio | training patches/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | L1 | PSNR (dB) | SSIM | SWD ×10³ (ProGAN) | SWD paired ×10³ | HF ratio | "
+          "training patches/s |")
+    print("|---|---|---|---|---|---|---|---|")
     print(row("L1-only", m, "l1", m["patches_per_second_pretrain"]))
     print(row(f"WGAN-GP (default, adv-weight {config.adv_weight:g})", m, "adv",
               m["patches_per_second_adversarial"]))
     print(row(f"WGAN-GP + condition penalty {args.condition_penalty:g}", m_cond, "adv",
               cond_rate))
     print(row("pix2pix reference (BCE PatchGAN, λ = 100)", m_ref, "adv", ref_rate))
-    print(f"\nSWD per level (finest first), WGAN-GP: "
-          f"{', '.join(f'{v:.1f}' for v in m['swd_levels_adv'])}; L1-only: "
-          f"{', '.join(f'{v:.1f}' for v in m['swd_levels_l1'])}")
+    for swd in ("swd", "swd_paired"):
+        print(f"\n{swd} per level (finest first), WGAN-GP: "
+              f"{', '.join(f'{v:.1f}' for v in m[f'{swd}_levels_adv'])}; L1-only: "
+              f"{', '.join(f'{v:.1f}' for v in m[f'{swd}_levels_l1'])}")
     print(f"wall time: default run {wall_default:.0f} s; condition-penalty phase + evaluation "
           f"{wall_cond:.0f} s; pix2pix phase + evaluation {wall_ref:.0f} s; runs in {out}")
 

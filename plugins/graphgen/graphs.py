@@ -20,8 +20,8 @@ from wgan_core.trainer import Trainer
 
 from .config import GraphGenConfig
 from .data import builtin_graphs, graphs_to_tensors, read_graph_dir, split, tensors_to_graphs
-from .metrics import (clustering_hist, degree_hist, erdos_renyi_like, evaluate_graphs,
-                      spl_hist)
+from .metrics import (check_evaluable, clustering_hist, degree_hist, erdos_renyi_like,
+                      evaluate_graphs, spl_hist)
 from .models import GraphCritic, GraphGenerator
 
 
@@ -34,6 +34,8 @@ def load_graph_split(config: GraphGenConfig) -> tuple[str, list[nx.Graph], list[
                             f"found {len(graphs)}")
     else:
         graphs, name = builtin_graphs(config.dataset, config.split_seed), config.dataset
+    # before any training: a graph too large for the evaluation would only fail at the end
+    check_evaluable(graphs, name)
     train, test = split(graphs, config.split_seed)
     return name, train, test
 

@@ -47,6 +47,27 @@ def test_plugin_passes_the_conformance_suite(name: str, tmp_path: Path) -> None:
         assert any(c.startswith("inference") for c in report.passed)
 
 
+def _required_keys(schema: object) -> set[str]:
+    """Every key any (sub)schema of a metrics.json schema requires."""
+    if isinstance(schema, dict):
+        required = schema.get("required")
+        found = set(required) if isinstance(required, list) else set()
+        return found.union(*(_required_keys(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_required_keys(v) for v in schema))
+    return set()
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_a_plugin_reporting_swd_reports_both_variants(name: str) -> None:
+    """An SWD in metrics.json is ProGAN's (``swd*``) beside the paired one (``swd_paired*``),
+    never one of them alone under an ambiguous name."""
+    keys = _required_keys(registry.get(name).metrics_schema)
+    progan = {k for k in keys if k.startswith("swd_") and not k.startswith("swd_paired")}
+    paired = {k.replace("swd_paired_", "swd_", 1) for k in keys if k.startswith("swd_paired_")}
+    assert progan == paired, (name, progan ^ paired)
+
+
 def test_graphgen_nodes_mode_smoke_run(tmp_path: Path) -> None:
     """graphgen's other mode writes other metrics: its smoke run meets the schema too."""
     check_plugin("graphgen", tmp_path=tmp_path, checks=("smoke-run",),

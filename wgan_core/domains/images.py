@@ -10,7 +10,9 @@ The trainer never imports this module; plugins do. It holds what two image plugi
 - the refusals every ``apply`` shares (never over an input, never over a file without
   ``overwrite``, no two inputs to one output);
 - metrics: PSNR / SSIM (kornia) on the Y channel or on RGB, the high-frequency energy ratio, and
-  ProGAN's sliced Wasserstein distance between sets of images.
+  two sliced Wasserstein distances between sets of images: ``sliced_wasserstein`` by ProGAN's
+  protocol (comparable with published SWDs) and ``sliced_wasserstein_paired`` (the same patch
+  positions in an output and its real target: no sampling noise, for aligned outputs).
 """
 
 from __future__ import annotations
@@ -390,10 +392,12 @@ def hf_ratio(sr: Tensor, hr: Tensor, border: int = 0) -> float:
 # ---------------------------------------------------------------------- sliced Wasserstein
 
 def laplacian_levels(image: Tensor, min_size: int = 16) -> list[Tensor]:
-    """The Laplacian pyramid of one image [C,H,W] (or [1,C,H,W]) down to ``min_size`` pixels:
-    band-pass levels G_i - up(G_{i+1}), then the coarsest Gaussian level.
+    """The Laplacian pyramid of ``sliced_wasserstein_paired``, of one image [C,H,W] (or
+    [1,C,H,W]) down to ``min_size`` pixels: band-pass levels G_i - up(G_{i+1}), then the
+    coarsest Gaussian level.
 
-    Built from kornia's ``pyrdown`` / ``pyrup`` (the 5-tap binomial filter ProGAN uses) by hand,
+    Built from kornia's ``pyrdown`` / ``pyrup`` (the 5-tap binomial blur, but bilinear resampling
+    where ProGAN subsamples and inserts zeros: see ``progan_pyramid``) by hand,
     because kornia's ``build_laplacian_pyramid`` reflect-pads any image whose sides are not
     powers of two up to the next power of two: a 451-pixel photo would gain 61 mirrored
     columns, whose patches are not the image's."""
@@ -420,23 +424,22 @@ def _descriptors(level: Tensor, positions: Tensor, patch: int) -> Tensor:
     return level[0][:, rows, cols].permute(1, 0, 2, 3).reshape(len(positions), -1)
 
 
-def sliced_wasserstein(fakes: Sequence[Tensor], reals: Sequence[Tensor], patches: int = 128,
-                       patch: int = 7, directions: int = 512, min_size: int = 16,
-                       seed: int = 0, per_image: bool = False
-                       ) -> list[float] | tuple[list[float], list[list[float]]]:
-    """ProGAN's sliced Wasserstein distance (Karras et al. 2018) between two sets of images,
-    one value ×10³ per Laplacian level (finest first); the headline number is their mean.
+def sliced_wasserstein_paired(fakes: Sequence[Tensor], reals: Sequence[Tensor],
+                              patches: int = 128, patch: int = 7, directions: int = 512,
+                              min_size: int = 16, seed: int = 0, per_image: bool = False
+                              ) -> list[float] | tuple[list[float], list[list[float]]]:
+    """The *paired* sliced Wasserstein distance between an aligned set of outputs and their real
+    targets, one value ×10³ per Laplacian level (finest first); the headline is their mean.
 
-    Protocol of ProGAN's ``metrics/sliced_wasserstein.py``: ``patches`` random 7×7
-    neighbourhoods per image at every Laplacian level (down to 16 px), each colour channel of
-    each set's descriptors normalised to zero mean and unit std by that set's own statistics,
-    512 random unit directions, sorted projections, mean absolute difference.
-
-    ``fakes[i]`` and ``reals[i]`` are [C,H,W] images of the same size (a generated target and
-    its real one); the same random positions are used in both (variance reduction; the two
-    sets' patch distributions are what is compared). Levels are counted from the smallest
-    image. With ``per_image`` it also returns each pair's own levels (its 128 patches per level
-    against its real image's), from the same patches.
+    ProGAN's distance (7×7 neighbourhoods, 128 per image per level, each colour channel of each
+    set normalised by that set's own statistics, 512 random unit directions, sorted projections,
+    mean absolute difference) with two changes that suit outputs aligned with a target
+    (img2img, superres): the same random positions are drawn in ``fakes[i]`` and ``reals[i]``,
+    which must have the same size, so identical sets give exactly 0 and the sampling noise of
+    two independent draws is gone; and kornia's pyramid (``laplacian_levels``). Its values are
+    therefore lower than, and not comparable with, published SWDs: ``sliced_wasserstein`` is
+    ProGAN's protocol. With ``per_image`` it also returns each pair's own levels (its 128
+    patches per level against its real image's), from the same patches.
 
     Hand-written: the pyramid walk (see ``laplacian_levels``), the patch sampling and the
     per-channel normalisation, none of which POT does. The distance itself is POT's
@@ -476,6 +479,144 @@ def sliced_wasserstein(fakes: Sequence[Tensor], reals: Sequence[Tensor], patches
                 each[i].append(swd(desc_f[-1], desc_r[-1], level))
         result.append(swd(torch.cat(desc_f), torch.cat(desc_r), level))
     return (result, each) if per_image else result
+
+
+#: ProGAN's 5-tap binomial filter [1, 4, 6, 4, 1] / 16 in both directions (= cv2.pyrDown's).
+_BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+
+
+def _binomial(x: Tensor, gain: float = 1.0) -> Tensor:
+    """x [B,C,H,W] filtered by the 5x5 binomial kernel times ``gain``, borders mirrored without
+    repeating the edge pixel (torch's 'reflect' = scipy.ndimage's 'mirror', ProGAN's choice)."""
+    k = torch.outer(_BINOMIAL, _BINOMIAL).to(x.dtype) * gain
+    c = x.shape[1]
+    return torch.nn.functional.conv2d(torch.nn.functional.pad(x, (2, 2, 2, 2), mode="reflect"),
+                                      k.expand(c, 1, 5, 5), groups=c)
+
+
+def pyr_down(x: Tensor) -> Tensor:
+    """ProGAN's ``pyr_down``: binomial blur, then every other row and column."""
+    return _binomial(x)[..., ::2, ::2]
+
+
+def pyr_up(x: Tensor) -> Tensor:
+    """ProGAN's ``pyr_up``: zeros inserted between samples (twice the size), then the binomial
+    blur with gain 4 (each output pixel sees a quarter of the taps)."""
+    b, c, h, w = x.shape
+    up = x.new_zeros(b, c, 2 * h, 2 * w)
+    up[..., ::2, ::2] = x
+    return _binomial(up, gain=4.0)
+
+
+def progan_levels(size: int, min_size: int = 16) -> int:
+    """How many pyramid levels ProGAN uses for images whose smaller side is ``size``: one per
+    resolution size, size/2, ... down to ``min_size`` (64 px: 64, 32, 16 = 3 levels)."""
+    count = 0
+    while size >= min_size:
+        count, size = count + 1, size // 2
+    return count
+
+
+def progan_pyramid(image: Tensor, levels: int) -> list[Tensor]:
+    """ProGAN's Laplacian pyramid of one image [C,H,W] (or [1,C,H,W]), finest first: band-pass
+    levels G_i - pyr_up(G_{i+1}), then the coarsest Gaussian level G_{levels-1}.
+
+    ProGAN's images are squares of a power of two; a side that is odd at some level (a 451-px
+    photo) loses its last row or column there so that pyr_up(pyr_down(g)) has g's size. For
+    power-of-two sides this is exactly ProGAN's pyramid."""
+    g = image if image.dim() == 4 else image.unsqueeze(0)
+    out = []
+    for _ in range(levels - 1):
+        h, w = g.shape[-2:]
+        g = g[..., : h - h % 2, : w - w % 2]
+        low = pyr_down(g)
+        out.append(g - pyr_up(low))
+        g = low
+    out.append(g)
+    return out
+
+
+def _progan_descriptors(level: np.ndarray, count: int, patch: int,
+                        rng: np.random.RandomState) -> np.ndarray:
+    """``count`` random patch x patch neighbourhoods of one level [C,H,W] as [count, C, patch,
+    patch]. Centres as ProGAN draws them (columns first, then rows, each uniform over the
+    centres whose neighbourhood fits), and laid out as ProGAN lays them (column offset before
+    row offset), so that the same random state picks the same numbers."""
+    half = patch // 2
+    _, h, w = level.shape
+    cols = rng.randint(half, w - half, size=count)
+    rows = rng.randint(half, h - half, size=count)
+    offsets = np.arange(-half, half + 1)
+    r = rows[:, None, None] + offsets[None, None, :]  # [count, 1 (col offset), patch (row)]
+    c = cols[:, None, None] + offsets[None, :, None]  # [count, patch (col offset), 1]
+    return level[:, r, c].transpose(1, 0, 2, 3)
+
+
+def _progan_normalised(desc: np.ndarray) -> np.ndarray:
+    """ProGAN's ``finalize_descriptors``: each colour channel of a set of [N, C, p, p]
+    descriptors to zero mean and unit (population) std over the whole set, flattened to [N, C*p*p].
+    A flat channel (std 0) stays 0 instead of becoming NaN."""
+    desc = desc - desc.mean(axis=(0, 2, 3), keepdims=True)
+    std = desc.std(axis=(0, 2, 3), keepdims=True)
+    return (desc / np.where(std > 0, std, 1.0)).reshape(len(desc), -1)
+
+
+def _sliced_w1(a: np.ndarray, b: np.ndarray, repeats: int, per_repeat: int,
+               rng: np.random.RandomState) -> float:
+    """ProGAN's distance between two equal-size point sets: ``repeats`` times ``per_repeat``
+    Gaussian directions normalised to unit length, both sets projected and sorted, the mean
+    absolute difference of the sorted projections (the 1-D W1), averaged over all directions."""
+    results = []
+    for _ in range(repeats):
+        dirs = rng.randn(a.shape[1], per_repeat)
+        dirs /= np.sqrt((dirs ** 2).sum(axis=0, keepdims=True))
+        pa, pb = np.sort(a @ dirs, axis=0), np.sort(b @ dirs, axis=0)
+        results.append(np.abs(pa - pb).mean())
+    return float(np.mean(results))
+
+
+def sliced_wasserstein(fakes: Sequence[Tensor], reals: Sequence[Tensor], patches: int = 128,
+                       patch: int = 7, repeats: int = 4, per_repeat: int = 128,
+                       min_size: int = 16, seed: int = 0) -> list[float]:
+    """ProGAN's sliced Wasserstein distance (Karras et al. 2018, ``metrics/sliced_wasserstein.py``)
+    between a set of generated and a set of real images, one value ×10³ per Laplacian level
+    (finest first); the published headline is their mean.
+
+    Protocol: ProGAN's own Laplacian pyramid (5-tap binomial filter, subsampling; zero insertion
+    and gain 4 on the way up) with one level per resolution down to 16 px; ``patches`` random
+    7×7 neighbourhoods per image per level, drawn *independently* in the real and the generated
+    images; each colour channel of each set's descriptors normalised to zero mean and unit std
+    by that set's own statistics; ``repeats`` × ``per_repeat`` (4 × 128) random unit directions,
+    sorted projections, mean absolute difference. Two independent draws of the same images do
+    not give 0 but a small-sample floor (about 50 per level for eight 64-px images; it shrinks
+    as more images are pooled); only differences well above it mean something. For outputs
+    aligned with targets, ``sliced_wasserstein_paired`` removes that noise.
+
+    The images may differ in size (not in number: ProGAN compares equal patch counts); levels
+    are counted from the smallest side of any of them. Randomness is numpy's legacy
+    ``RandomState(seed)`` (ProGAN draws from numpy's global legacy generator), consumed in this
+    order: every real image, level by level, column then row positions; the same for the
+    generated images; then per level ``repeats`` blocks of directions. Fed the same images one
+    per minibatch in this order, ProGAN's own functions give the same values to float32
+    rounding (7e-7 relative, checked by hand); we compute in float64 (ProGAN: float32).
+    """
+    if len(fakes) != len(reals) or not fakes:
+        raise ValueError("need the same positive number of generated and real images")
+    levels = progan_levels(min(min(t.shape[-2:]) for t in [*fakes, *reals]), min_size)
+    if levels == 0:
+        raise ValueError(f"images need sides of at least {min_size} px for the SWD")
+    rng = np.random.RandomState(seed)
+
+    def descriptors(images: Sequence[Tensor]) -> list[np.ndarray]:
+        per_level: list[list[np.ndarray]] = [[] for _ in range(levels)]
+        for img in images:
+            for k, level in enumerate(progan_pyramid(img.detach().cpu().double(), levels)):
+                per_level[k].append(_progan_descriptors(level[0].numpy(), patches, patch, rng))
+        return [_progan_normalised(np.concatenate(d)) for d in per_level]
+
+    desc_r = descriptors(reals)
+    desc_f = descriptors(fakes)
+    return [1e3 * _sliced_w1(r, f, repeats, per_repeat, rng) for r, f in zip(desc_r, desc_f)]
 
 
 def _normalised(desc: Tensor, patch: int) -> Tensor:

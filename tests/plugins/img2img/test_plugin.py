@@ -8,17 +8,22 @@ from PIL import Image
 
 from .conftest import invoke
 
-METRICS = ["l1_error", "psnr", "ssim", "swd", "hf_ratio"]
+METRICS = ["l1_error", "psnr", "ssim", "swd_paired", "hf_ratio"]
 KEYS = [f"{m}_{model}" for m in METRICS for model in ("l1", "adv")]
 
 
 def test_tiny_run_writes_every_metric_and_picture(tiny_run: Path) -> None:
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    for key in KEYS + ["patches_per_second_pretrain", "patches_per_second_adversarial",
-                       "seconds_total"]:
+    for key in KEYS + ["swd_l1", "swd_adv", "patches_per_second_pretrain",
+                       "patches_per_second_adversarial", "seconds_total"]:
         assert isinstance(metrics[key], float), key
     for model in ("l1", "adv"):
-        assert len(metrics[f"swd_levels_{model}"]) >= 4  # 300-px photos: 5 levels to 16 px
+        for swd in ("swd", "swd_paired"):  # 300-px photos: 5 levels to 16 px
+            assert len(metrics[f"{swd}_levels_{model}"]) == 5
+        # one distance, two samplings of the patches: far from the real photos after 2 steps,
+        # by either
+        assert 0.5 < metrics[f"swd_{model}"] / metrics[f"swd_paired_{model}"] < 2
+        assert metrics[f"swd_{model}"] > 100
     assert set(metrics["per_image"]) == {"chelsea", "coffee", "flower"}
     for row in metrics["per_image"].values():
         assert set(KEYS) <= set(row)
