@@ -20,7 +20,8 @@ from wgan_core.trainer import Trainer
 
 from .config import GraphGenConfig
 from .data import builtin_graphs, graphs_to_tensors, read_graph_dir, split, tensors_to_graphs
-from .metrics import (check_evaluable, clustering_hist, degree_hist, erdos_renyi_like,
+from .metrics import (ORBITS_MISSING, check_evaluable, clustering_hist, degree_hist,
+                      erdos_renyi_like, orbits_available,
                       evaluate_graphs, spl_hist)
 from .models import GraphCritic, GraphGenerator
 
@@ -144,6 +145,8 @@ def run_graphs(config: GraphGenConfig, context: RunContext) -> RunResult:
     sampler = trainer.sampling_generator
     draws = [generate(sampler, n_eval, rng) for _ in range(config.eval_draws)]
     er = erdos_renyi_like(train, len(test), config.seed + 2)
+    if not orbits_available():
+        context.echo(ORBITS_MISSING)
     metrics: dict[str, Any] = evaluate_graphs(draws, test, train, er)
     metrics.update({"dataset": name, "mode": "graphs", "max_nodes": max_nodes,
                     "n_train": len(train), "n_test": len(test), "n_eval": n_eval,

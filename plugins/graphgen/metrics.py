@@ -86,6 +86,18 @@ def spectral_hist(g: nx.Graph, bins: int = 200) -> Hist:
     return hist / hist.sum()
 
 
+#: Why an orbit MMD is missing from metrics.json (null) when the optional package is absent.
+ORBITS_MISSING = ("mmd_orbit needs the optional package orbit-count (ORCA's bindings, "
+                  "GPL-3.0): pip install 'wgan[orbits]'; it is reported as null")
+
+
+def orbits_available() -> bool:
+    """Whether ORCA's bindings (the optional ``orbit-count`` package) are installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("orbit_count") is not None
+
+
 def orbit_counts(g: nx.Graph) -> np.ndarray:
     """[n, 15] node orbit counts of the graphlets of 2 to 4 nodes (induced), by ORCA (Hocevar &
     Demsar 2014) through the ``orbit-count`` package, which runs it in-process (GDSS writes a
@@ -207,7 +219,9 @@ def mmd_spl(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph]) -> float:
 
 def mmd_orbit(ref: Sequence[nx.Graph], gen: Sequence[nx.Graph]) -> float:
     """MMD^2 of the per-graph mean 4-node orbit counts (Gaussian kernel on L2, sigma = 30), as
-    GDSS's ``orbit_stats_all``."""
+    GDSS's ``orbit_stats_all``; NaN (null in metrics.json) without the optional ORCA bindings."""
+    if not orbits_available():
+        return float("nan")
     return mmd2_gaussian(np.array([orbit_vector(g) for g in ref]),
                          np.array([orbit_vector(g) for g in gen]), sigma=30.0)
 
@@ -333,6 +347,8 @@ _COUNT = {"type": "integer", "minimum": 0}
 #: Gaussian-EMD kernel is not positive definite, so a value a little below 0 can occur).
 _MMD = {"type": "number", "minimum": -2, "maximum": 2}
 _MMD_NAMES = ("mmd_degree", "mmd_clustering", "mmd_orbit", "mmd_spectral", "mmd_spl")
+#: The orbit MMD is null when the optional ORCA bindings are not installed.
+_MMD_OR_NULL = {**_MMD, "type": ["number", "null"]}
 #: A graph's characteristic path length is a mean of path lengths >= 1; NaN (null) when no
 #: generated graph has a connected pair of nodes.
 _CPL = {"type": ["number", "null"], "minimum": 1}
@@ -353,6 +369,9 @@ GRAPHS_SCHEMA: dict[str, Any] = {
         **{f"{k}_{suffix}": _MMD for k in _MMD_NAMES
            for suffix in ("pooled", "train_test", "er")},
         **{f"{k}_std": _NONNEG for k in _MMD_NAMES},
+        **{k: (_MMD_OR_NULL if k != "mmd_orbit_std" else {**_NONNEG, "type": ["number", "null"]})
+           for k in ("mmd_orbit", "mmd_orbit_std", "mmd_orbit_pooled", "mmd_orbit_train_test",
+                     "mmd_orbit_er")},
         "cpl_generated": _CPL, "cpl_reference": _CPL,
         "diameter_generated": _NONNEG, "diameter_reference": _NONNEG,
         "valid_fraction": _SHARE, "unique_fraction": _SHARE, "novel_fraction": _SHARE,

@@ -202,3 +202,24 @@ def test_the_cli_refuses_a_too_large_dataset_with_exit_2(tmp_path: Path) -> None
     last = result.output.strip().splitlines()[-1]
     assert last.startswith(f"error: {data}: graph 0 has {MAX_EVAL_NODES + 1} nodes")
     assert "step" not in result.output
+
+
+def test_without_the_optional_orca_bindings_the_orbit_mmd_is_null(monkeypatch) -> None:
+    """orbit-count is GPL-3.0 and optional: without it mmd_orbit is NaN (null in metrics.json,
+    which the schema allows) and the other MMDs are unchanged."""
+    import jsonschema
+
+    from wgan_plugins.graphgen import metrics as graph_metrics
+
+    ref = [nx.cycle_graph(5), nx.path_graph(6)]
+    gen = [nx.star_graph(4), nx.complete_graph(4)]
+    with_orca = graph_metrics.mmds(ref, gen)
+    monkeypatch.setattr(graph_metrics, "orbits_available", lambda: False)
+    without = graph_metrics.mmds(ref, gen)
+    assert np.isnan(without["mmd_orbit"]) and np.isfinite(with_orca["mmd_orbit"])
+    assert {k: v for k, v in without.items() if k != "mmd_orbit"} == \
+        {k: v for k, v in with_orca.items() if k != "mmd_orbit"}
+    props = graph_metrics.GRAPHS_SCHEMA["properties"]
+    jsonschema.validate(None, props["mmd_orbit"])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(None, props["mmd_degree"])
