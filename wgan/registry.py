@@ -43,6 +43,7 @@ HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "apply": (("run_dir", "input", "output", "device"), ("overwrite",)),
     "audit": (("run_dir", "n", "seed", "device"), ()),
     "load_generator": (("run_dir", "config", "checkpoint"), ()),
+    "preview": (("trainer",), ()),
 }
 
 
