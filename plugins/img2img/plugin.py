@@ -15,7 +15,7 @@ from torch import Tensor
 from wgan_core.checkpoint import load_sampling_generator
 from wgan_core.constraints import Constraint, constraint_from_config
 from wgan_core.data import Batch
-from wgan_core.domains.images import apply_tiled, apply_to_images, comparison_stems
+from wgan_core.domains.images import apply_tiled, apply_to_images, comparison_stems, image_grid
 from wgan_core.files import atomic_file
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
@@ -182,6 +182,18 @@ def comparison_png(pair: Pair, out: dict[str, Tensor], row: dict[str, float], ru
     return path
 
 
+# ---------------------------------------------------------------------- preview
+
+def preview(trainer: Trainer) -> np.ndarray:
+    """TensorBoard's picture: four training crops, always the same ones (a fixed seed, so
+    checkpoints compare), as source | translation | real target, one row each."""
+    batch = trainer.data(4, torch.Generator().manual_seed(0))
+    source = batch.gen_input
+    assert isinstance(source, Tensor)
+    out = trainer.sampling_generator.eval()(source.to(trainer.device)).cpu()
+    return image_grid([[s, o, t] for s, o, t in zip(source, out, batch.real)])
+
+
 # ---------------------------------------------------------------------- apply
 
 def load_generator(run_dir: Path, config: Img2ImgConfig, checkpoint: dict
@@ -228,6 +240,7 @@ PLUGIN = Plugin(
     run=run,
     apply=apply,
     load_generator=load_generator,
+    preview=preview,
     smoke_overrides={"steps": 2, "pretrain_steps": 2, "batch_size": 2, "crop_size": 32,
                      "channels": 4, "critic_channels": 4, "log_every": 1, "task": "colorize"},
     metrics_schema=METRICS_SCHEMA,

@@ -7,13 +7,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from wgan_core.checkpoint import load_sampling_generator
 from wgan_core.data import Batch
-from wgan_core.domains.images import apply_to_images
+from wgan_core.domains.images import apply_to_images, image_grid
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
 from wgan_core.phases import Phase, fit_phases
@@ -21,7 +22,7 @@ from wgan_core.trainer import Trainer
 
 from .augment import AdaptiveAugment
 from .config import SuperResConfig
-from .data import PatchSource, load_photos
+from .data import PatchSource, load_photos, upscale_bicubic
 from .metrics import evaluate
 from .metrics import METRICS_SCHEMA
 from .models import SRCritic, SRGenerator, upscale
@@ -103,6 +104,19 @@ def run(config: SuperResConfig, context: RunContext) -> RunResult:
     return RunResult(metrics=metrics, artifacts=artifacts)
 
 
+# ---------------------------------------------------------------------- preview
+
+def preview(trainer: Trainer) -> np.ndarray:
+    """TensorBoard's picture: four training crops, always the same ones (a fixed seed, so
+    checkpoints compare), as bicubic | the generator's output | the original, one row each."""
+    batch = trainer.data(4, torch.Generator().manual_seed(0))
+    lr = batch.gen_input
+    assert isinstance(lr, Tensor)
+    out = trainer.sampling_generator.eval()(lr.to(trainer.device)).cpu()
+    bicubic = upscale_bicubic(lr, out.shape[-1] // lr.shape[-1])
+    return image_grid([[b, o, h] for b, o, h in zip(bicubic, out, batch.real)])
+
+
 # ---------------------------------------------------------------------- apply
 
 def load_generator(run_dir: Path, config: SuperResConfig, checkpoint: dict
@@ -139,6 +153,7 @@ PLUGIN = Plugin(
     run=run,
     apply=apply,
     load_generator=load_generator,
+    preview=preview,
     smoke_overrides={"steps": 2, "pretrain_steps": 3, "batch_size": 2, "patch_size": 32,
                      "channels": 4, "blocks": 1, "critic_channels": 4, "log_every": 1},
     metrics_schema=METRICS_SCHEMA,
