@@ -2,12 +2,13 @@
 
 1. Speed: samples per second of each plugin's default training step (the pixel-loss phase's
    generator step and the adversarial phase's critic + generator step, default configs), at
-   32 and bf16-mixed, interleaved (32, bf16, 32, bf16, ...) so that a machine shared with other
-   work slows both alike; the ratio is bf16 over 32 from the medians of one run. Each
-   measurement runs in a fresh process, so its peak memory is its own: peak resident set size
-   while training minus the resident set size before the first step (``resource.getrusage``
-   ``ru_maxrss``, and ``/proc/self/statm`` for the baseline). tracemalloc would miss torch's
-   tensors, which are not allocated through Python.
+   32 and bf16-mixed. Both trainers live in one process and their steps alternate one by one
+   (32, bf16, 32, bf16, ...), so that a machine shared with other work slows both alike;
+   samples/s comes from each setting's median step, the ratio from one run. Peak memory is
+   measured in a fresh process per setting (3 steps), so the peak is its own: peak resident set
+   size while training minus the resident set size before the first step
+   (``resource.getrusage`` ``ru_maxrss``; ``/proc/self/statm`` for the baseline). tracemalloc
+   would miss torch's tensors, which are not allocated through Python.
 2. Quality: the default ``wgan run superres`` / ``wgan run img2img`` (shorter with ``--steps``
    and ``--pretrain-steps``) at 32 and bf16-mixed over ``--seeds``: superres's held-out PSNR-Y
    of the adversarial model, img2img's held-out SWD of the adversarial model. Evaluation runs
@@ -16,7 +17,7 @@
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/precision.py                        # everything
-    OMP_NUM_THREADS=1 python benchmarks/precision.py --skip-quality --speed-steps 5 --repeats 3
+    OMP_NUM_THREADS=1 python benchmarks/precision.py --skip-quality --speed-steps 10
     OMP_NUM_THREADS=1 python benchmarks/precision.py --skip-speed --seeds 0 1 2 \\
         --pretrain-steps 300 --steps 60
     OMP_NUM_THREADS=1 python benchmarks/precision.py --skip-quality --channels-last  # NHWC
@@ -37,7 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 PLUGINS = ("superres", "img2img")
 PRECISIONS = ("32", "bf16-mixed")
@@ -50,15 +53,16 @@ def _rss_kib() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def measure(plugin: str, phase_name: str, precision: str, steps: int,
-            channels_last: bool = False) -> dict[str, float]:
-    """Samples/s and peak memory of ``steps`` training steps of one phase (in this process);
-    ``channels_last``: networks and batches in the NHWC memory format."""
+def build(plugin: str, phase_name: str, variant: str) -> tuple[Any, int]:
+    """The Trainer of one phase of a plugin's default training in a setting (a precision, or
+    ``32+cl``: float32 with networks and batches in the channels_last memory format) and the
+    samples one of its steps trains on."""
     import torch
 
     from wgan_core.config import build_config
     from wgan_core.trainer import Trainer
 
+    precision, _, layout = variant.partition("+")
     torch.manual_seed(0)
     if plugin == "superres":
         from wgan_plugins.superres import plugin as P
@@ -89,70 +93,87 @@ def measure(plugin: str, phase_name: str, precision: str, steps: int,
                           constraint=P.make_constraint(config) if critic is not None else None,
                           extra_loss=P.l1_loss(config.l1_weight),
                           adversarial_weight=config.adv_weight, device="cpu")
-    if channels_last:
-        from wgan_core import tensors as T
-
-        cl = torch.channels_last
+    if layout == "cl":
         for module in (trainer.generator, trainer.critic, trainer.ema):
             if module is not None:
-                module.to(memory_format=cl)
-
-        def nhwc(x):
-            return T.apply(lambda t: t.contiguous(memory_format=cl) if t.dim() == 4 else t, x)
-
+                module.to(memory_format=torch.channels_last)
         draw = trainer.data
-        trainer.data = lambda n, g: _nhwc_batch(draw(n, g), nhwc)
-    baseline = _rss_kib()
-    trainer.train_steps(2)  # warm-up (oneDNN picks its kernels on first use)
-    started = time.perf_counter()
-    trainer.train_steps(steps)
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    per_step = config.batch_size * ((config.n_critic if critic is not None else 0) + 1)
-    return {"samples_per_s": steps * per_step / seconds, "peak_mib": (peak - baseline) / 1024}
+        trainer.data = lambda n, g: _nhwc_batch(draw(n, g))
+    return trainer, config.batch_size * ((config.n_critic if critic is not None else 0) + 1)
 
 
-def _nhwc_batch(batch, nhwc):
-    from dataclasses import replace
+def _nhwc_batch(batch: Any) -> Any:
+    import torch
+
+    from wgan_core import tensors as T
+
+    def nhwc(x: Any) -> Any:
+        return T.apply(lambda t: t.contiguous(memory_format=torch.channels_last)
+                       if t.dim() == 4 else t, x)
 
     return replace(batch, real=nhwc(batch.real),
                    gen_input=None if batch.gen_input is None else nhwc(batch.gen_input),
                    cond=None if batch.cond is None else nhwc(batch.cond))
 
 
-def measure_in_subprocess(plugin: str, phase: str, precision: str, steps: int) -> dict:
-    """``precision`` may end in ``+cl``: that precision with channels_last."""
-    out = subprocess.run([sys.executable, __file__, "--measure", plugin, phase, precision,
-                          str(steps)], capture_output=True, text=True, check=True)
+def memory(plugin: str, phase: str, variant: str, steps: int) -> dict[str, float]:
+    """Peak RSS of ``steps`` training steps over the RSS before them (run in a fresh process,
+    so that the peak is this setting's own)."""
+    trainer, _ = build(plugin, phase, variant)
+    baseline = _rss_kib()
+    trainer.train_steps(steps)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"peak_mib": (peak - baseline) / 1024}
+
+
+def alternate(plugin: str, phase: str, variants: list[str], steps: int) -> dict[str, list]:
+    """Seconds of each training step of every setting, the settings' steps alternated one by
+    one (a, b, a, b, ...) in one process: load from other work hits all of them alike."""
+    trainers = [build(plugin, phase, v)[0] for v in variants]
+    for trainer in trainers:
+        trainer.train_steps(2)  # warm-up (oneDNN picks its kernels on first use)
+    times: dict[str, list] = {v: [] for v in variants}
+    for _ in range(steps):
+        for variant, trainer in zip(variants, trainers):
+            started = time.perf_counter()
+            trainer.train_steps(1)
+            times[variant].append(time.perf_counter() - started)
+    return times
+
+
+def in_subprocess(*args: str) -> Any:
+    out = subprocess.run([sys.executable, __file__, "--measure", *args], capture_output=True,
+                         text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # ---------------------------------------------------------------------- tables
 
-def speed_table(steps: int, repeats: int, variants: tuple[str, str] = PRECISIONS) -> None:
-    """``variants``: the two settings compared (a precision, or ``32+cl``: float32 with
-    channels_last), the second against the first."""
+def speed_table(steps: int, variants: tuple[str, str] = PRECISIONS) -> None:
+    """``variants``: the two settings compared (a precision, or ``32+cl``), the second
+    against the first."""
     import torch
 
     a, b = variants
-    print(f"\n## Speed: {steps} steps a measurement, {repeats} interleaved repeats, "
-          f"{torch.get_num_threads()} thread(s); median samples/s\n")
+    print(f"\n## Speed: {steps} alternated steps per setting, {torch.get_num_threads()} "
+          f"thread(s); samples/s from the median step; peak RSS over 3 steps\n")
     print(f"| plugin | phase | samples/s {a} | samples/s {b} | {b} / {a} | "
           f"peak MiB {a} | peak MiB {b} |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for plugin in PLUGINS:
         for phase in ("pretrain", "adversarial"):
-            runs: dict[str, list[dict]] = {v: [] for v in variants}
-            for _ in range(repeats):
-                for variant in variants:  # interleaved: a, b, a, b, ...
-                    runs[variant].append(measure_in_subprocess(plugin, phase, variant, steps))
-            rate = {v: statistics.median(r["samples_per_s"] for r in runs[v]) for v in runs}
-            mem = {v: statistics.median(r["peak_mib"] for r in runs[v]) for v in runs}
-            every = " / ".join(f"{r['samples_per_s']:.1f}" for v in variants for r in runs[v])
+            times = in_subprocess("alternate", plugin, phase, f"{a},{b}", str(steps))
+            per_step = in_subprocess("samples", plugin, phase)["samples"]
+            rate = {v: per_step / statistics.median(times[v]) for v in variants}
+            mem = {v: in_subprocess("memory", plugin, phase, v, "3")["peak_mib"]
+                   for v in variants}
             print(f"| {plugin} | {phase} | {rate[a]:.1f} | {rate[b]:.1f} | "
                   f"{rate[b] / rate[a]:.2f}x | {mem[a]:.0f} | {mem[b]:.0f} |", flush=True)
-            print(f"<!-- {plugin} {phase} every measurement ({a} ..., {b} ...): {every} -->",
-                  flush=True)
+            quartiles = {v: statistics.quantiles(times[v], n=4) if len(times[v]) > 1 else
+                         times[v] * 3 for v in variants}
+            print(f"<!-- {plugin} {phase} seconds/step quartiles: " + "; ".join(
+                f"{v} " + " / ".join(f"{q:.3f}" for q in quartiles[v]) for v in variants)
+                + " -->", flush=True)
 
 
 def quality_table(seeds: list[int], steps: int | None, pretrain_steps: int | None) -> None:
@@ -200,9 +221,8 @@ def quality_table(seeds: list[int], steps: int | None, pretrain_steps: int | Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--speed-steps", type=int, default=10,
-                        help="training steps a speed measurement times (after 2 warm-up)")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved speed repeats")
+    parser.add_argument("--speed-steps", type=int, default=20,
+                        help="timed training steps per setting (alternated, after 2 warm-up)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=None,
                         help="adversarial steps of the quality runs (default: the plugins')")
@@ -212,13 +232,17 @@ def main() -> None:
                         help="speed part: float32 against float32 with channels_last")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
-    parser.add_argument("--measure", nargs=4, metavar=("PLUGIN", "PHASE", "PRECISION", "STEPS"),
-                        help=argparse.SUPPRESS)  # one measurement, in a fresh process
+    parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)  # in a fresh process
     args = parser.parse_args()
     if args.measure:
-        plugin, phase, variant, steps = args.measure
-        precision, _, layout = variant.partition("+")
-        print(json.dumps(measure(plugin, phase, precision, int(steps), layout == "cl")))
+        kind, plugin, phase, *rest = args.measure
+        if kind == "alternate":
+            result: Any = alternate(plugin, phase, rest[0].split(","), int(rest[1]))
+        elif kind == "memory":
+            result = memory(plugin, phase, rest[0], int(rest[1]))
+        else:
+            result = {"samples": build(plugin, phase, "32")[1]}
+        print(json.dumps(result))
         return
     import torch
 
@@ -227,8 +251,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, native bf16: {native_bf16('cpu')}")
     if not args.skip_speed:
-        speed_table(args.speed_steps, args.repeats,
-                    ("32", "32+cl") if args.channels_last else PRECISIONS)
+        speed_table(args.speed_steps, ("32", "32+cl") if args.channels_last else PRECISIONS)
     if not args.skip_quality:
         quality_table(args.seeds, args.steps, args.pretrain_steps)
 
