@@ -2,12 +2,14 @@
 
 1. Speed: samples per second of each plugin's default training step (the pixel-loss phase's
    generator step and the adversarial phase's critic + generator step, default configs), at
-   32 and bf16-mixed. Both trainers live in one process and their steps alternate one by one
+   32 and bf16-mixed (networks and batches in the plugins' own layout, channels_last), or
+   with ``--channels-last`` float32 in NCHW against channels_last. Both trainers live in one process and their steps alternate one by one
    (32, bf16, 32, bf16, ...), so that a machine shared with other work slows both alike;
    samples/s comes from each setting's median step, the ratio from one run. Peak memory is
    measured in a fresh process per setting (3 steps), so the peak is its own: peak resident set
-   size while training minus the resident set size before the first step
-   (``resource.getrusage`` ``ru_maxrss``; ``/proc/self/statm`` for the baseline). tracemalloc
+   size while training (``resource.getrusage`` ``ru_maxrss``, the peak reset first through
+   ``/proc/self/clear_refs``) minus the resident set size before the first step
+   (``/proc/self/statm``). tracemalloc
    would miss torch's tensors, which are not allocated through Python.
 2. Quality: the default ``wgan run superres`` / ``wgan run img2img`` (shorter with ``--steps``
    and ``--pretrain-steps``) at 32 and bf16-mixed over ``--seeds``: superres's held-out PSNR-Y
@@ -67,59 +69,57 @@ def build(plugin: str, phase_name: str, variant: str) -> tuple[Any, int]:
     if plugin == "superres":
         from wgan_plugins.superres import plugin as P
         from wgan_plugins.superres.data import PatchSource, default_photos
-        from wgan_plugins.superres.models import SRCritic
 
         config = build_config(P.SuperResConfig, {"precision": precision, "device": "cpu"})
         train, _ = default_photos()
-        source = PatchSource(train, config.patch_size, config.scale)
+        source = PatchSource(train, config.patch_size, config.scale,
+                             memory_format=P.MEMORY_FORMAT)
         phase = {p.name: p for p in P.phases(config)}[phase_name]
-        critic = (SRCritic(config.critic_channels,
-                           highpass_scale=config.scale if config.critic_highpass else 0)
-                  if phase.adversarial else None)
+        critic = P.make_critic(config) if phase.adversarial else None
         trainer = Trainer(P.make_generator(config), critic, source, config, phase=phase,
                           extra_loss=P.l1_loss, adversarial_weight=config.adv_weight,
                           device="cpu")
     else:
         from wgan_plugins.img2img import plugin as P
         from wgan_plugins.img2img.data import PairSource, load_pairs
-        from wgan_plugins.img2img.models import PatchCritic
 
         config = build_config(P.Img2ImgConfig, {"precision": precision, "device": "cpu"})
         train, _ = load_pairs(config, warn=lambda m: None)
-        source = PairSource(train, config.crop_size)
+        source = PairSource(train, config.crop_size, memory_format=P.MEMORY_FORMAT)
         phase = {p.name: p for p in P.phases(config)}[phase_name]
-        critic = PatchCritic(config.critic_channels) if phase.adversarial else None
+        critic = P.make_critic(config) if phase.adversarial else None
         trainer = Trainer(P.make_generator(config), critic, source, config, phase=phase,
                           constraint=P.make_constraint(config) if critic is not None else None,
                           extra_loss=P.l1_loss(config.l1_weight),
                           adversarial_weight=config.adv_weight, device="cpu")
-    if layout == "cl":
+    if layout:  # "cl" or "nchw": this layout, whatever the plugin's own
+        fmt = torch.channels_last if layout == "cl" else torch.contiguous_format
         for module in (trainer.generator, trainer.critic, trainer.ema):
             if module is not None:
-                module.to(memory_format=torch.channels_last)
+                module.to(memory_format=fmt)
         draw = trainer.data
-        trainer.data = lambda n, g: _nhwc_batch(draw(n, g))
+        trainer.data = lambda n, g: _with_layout(draw(n, g), fmt)
     return trainer, config.batch_size * ((config.n_critic if critic is not None else 0) + 1)
 
 
-def _nhwc_batch(batch: Any) -> Any:
-    import torch
-
+def _with_layout(batch: Any, fmt: Any) -> Any:
     from wgan_core import tensors as T
 
-    def nhwc(x: Any) -> Any:
-        return T.apply(lambda t: t.contiguous(memory_format=torch.channels_last)
-                       if t.dim() == 4 else t, x)
+    def laid(x: Any) -> Any:
+        return T.apply(lambda t: t.contiguous(memory_format=fmt) if t.dim() == 4 else t, x)
 
-    return replace(batch, real=nhwc(batch.real),
-                   gen_input=None if batch.gen_input is None else nhwc(batch.gen_input),
-                   cond=None if batch.cond is None else nhwc(batch.cond))
+    return replace(batch, real=laid(batch.real),
+                   gen_input=None if batch.gen_input is None else laid(batch.gen_input),
+                   cond=None if batch.cond is None else laid(batch.cond))
 
 
 def memory(plugin: str, phase: str, variant: str, steps: int) -> dict[str, float]:
-    """Peak RSS of ``steps`` training steps over the RSS before them (run in a fresh process,
-    so that the peak is this setting's own)."""
+    """Peak RSS of ``steps`` training steps over the RSS before them, in a fresh process. The
+    peak is reset to the current RSS first (Linux: ``/proc/self/clear_refs``), so loading the
+    data before training does not count; then ``ru_maxrss`` is the training's peak."""
     trainer, _ = build(plugin, phase, variant)
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # reset the peak RSS ("high water mark") to the current RSS
     baseline = _rss_kib()
     trainer.train_steps(steps)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--pretrain-steps", type=int, default=None,
                         help="pixel-loss steps of the quality runs (default: the plugins')")
     parser.add_argument("--channels-last", action="store_true",
-                        help="speed part: float32 against float32 with channels_last")
+                        help="speed part: float32 in NCHW against float32 in channels_last")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)  # in a fresh process
@@ -251,7 +251,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, native bf16: {native_bf16('cpu')}")
     if not args.skip_speed:
-        speed_table(args.speed_steps, ("32", "32+cl") if args.channels_last else PRECISIONS)
+        speed_table(args.speed_steps,
+                    ("32+nchw", "32+cl") if args.channels_last else PRECISIONS)
     if not args.skip_quality:
         quality_table(args.seeds, args.steps, args.pretrain_steps)
 

@@ -196,3 +196,9 @@ def test_cli_resume_with_another_precision_stores_it(wgan, tmp_path: Path) -> No
     stored = tomllib.loads((out / "config.toml").read_text())
     assert stored["precision"] == "bf16-mixed"
     assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 4
+    # A precision the CPU cannot train at: one line, and the run folder as it was.
+    before = (out / "config.toml").read_bytes()
+    code, _, err = wgan("run", "toy", "--resume", out, "--steps", "6", "--precision", "16-mixed")
+    assert code == 2 and "16-mixed needs a CUDA device" in err
+    assert (out / "config.toml").read_bytes() == before
+    assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 4
