@@ -176,7 +176,8 @@ def speed_table(steps: int, variants: tuple[str, str] = PRECISIONS) -> None:
                 + " -->", flush=True)
 
 
-def quality_table(seeds: list[int], steps: int | None, pretrain_steps: int | None) -> None:
+def quality_table(seeds: list[int], steps: int | None, pretrain_steps: int | None,
+                  plugins: tuple[str, ...] = PLUGINS) -> None:
     import torch
 
     from wgan import registry
@@ -187,7 +188,8 @@ def quality_table(seeds: list[int], steps: int | None, pretrain_steps: int | Non
     print("| plugin | metric | 32 (mean ± sd) | bf16-mixed (mean ± sd) | bf16 − 32 | "
           "train s 32 | train s bf16 |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for plugin, key in (("superres", "psnr_sr"), ("img2img", "swd_adv")):
+    keys = {"superres": "psnr_sr", "img2img": "swd_adv"}
+    for plugin, key in ((p, keys[p]) for p in plugins):
         values: dict[str, list[float]] = {p: [] for p in PRECISIONS}
         seconds: dict[str, list[float]] = {p: [] for p in PRECISIONS}
         for seed in seeds:
@@ -230,6 +232,8 @@ def main() -> None:
                         help="pixel-loss steps of the quality runs (default: the plugins')")
     parser.add_argument("--channels-last", action="store_true",
                         help="speed part: float32 in NCHW against float32 in channels_last")
+    parser.add_argument("--plugins", nargs="+", default=list(PLUGINS), choices=PLUGINS,
+                        help="plugins of the quality part")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)  # in a fresh process
@@ -254,7 +258,7 @@ def main() -> None:
         speed_table(args.speed_steps,
                     ("32+nchw", "32+cl") if args.channels_last else PRECISIONS)
     if not args.skip_quality:
-        quality_table(args.seeds, args.steps, args.pretrain_steps)
+        quality_table(args.seeds, args.steps, args.pretrain_steps, tuple(args.plugins))
 
 
 if __name__ == "__main__":

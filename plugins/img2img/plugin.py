@@ -29,7 +29,7 @@ from .metrics import METRICS_SCHEMA
 from .models import PatchCritic, UNetGenerator, unet_depth
 
 
-#: The networks' memory format: NHWC (channels_last) made the default training steps 3-7 %
+#: The networks' memory format: NHWC (channels_last) made the default training steps 8-11 %
 #: faster on a CPU than NCHW (``benchmarks/precision.py --channels-last``, README).
 MEMORY_FORMAT = torch.channels_last
 

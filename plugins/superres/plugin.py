@@ -33,7 +33,7 @@ def l1_loss(fake: Tensor, batch: Batch) -> Tensor:
     return F.l1_loss(fake, batch.real)
 
 
-#: The networks' memory format: NHWC (channels_last) made the default training steps 4-9 %
+#: The networks' memory format: NHWC (channels_last) made the default training steps 5-11 %
 #: faster on a CPU than NCHW (``benchmarks/precision.py --channels-last``, README).
 MEMORY_FORMAT = torch.channels_last
 
