@@ -44,6 +44,7 @@ HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "audit": (("run_dir", "n", "seed", "device"), ()),
     "load_generator": (("run_dir", "config", "checkpoint"), ()),
     "commands": ((), ()),
+    "preview": (("trainer",), ()),
 }
 
 

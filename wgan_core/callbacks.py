@@ -1,8 +1,9 @@
 """Trainer callbacks, Lightning style: every hook is a typed no-op with a one-line docstring.
 
-Built in: :class:`Progress` (a bar or plain lines), :class:`CSVLogger` (log.csv) and
-:class:`Checkpointing` (the phase's checkpoint file); a trainer with a run folder adds the
-last two itself, so writing the run folder goes through the same hooks as any user's
+Built in: :class:`Progress` (a bar or plain lines), :class:`CSVLogger` (log.csv),
+:class:`Checkpointing` (the phase's checkpoint file) and :class:`TensorBoardLogger` (event
+files, with ``--logger tensorboard``); a trainer with a run folder adds CSVLogger and
+Checkpointing itself, so writing the run folder goes through the same hooks as any user's
 callback.
 """
 
@@ -12,10 +13,18 @@ import csv
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
+
+import torch
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from .trainer import Trainer
+
+#: ``preview(trainer) -> image``: a small picture of what the generator makes now (an
+#: ``H x W x 3`` uint8 array), or None; a plugin's optional hook (``Plugin.preview``).
+PreviewFn = Callable[["Trainer"], "np.ndarray | None"]
 
 
 class Callback:
@@ -172,3 +181,73 @@ class Checkpointing(Callback):
 
     def on_fit_end(self, trainer: "Trainer") -> None:
         self._active = False
+
+
+class TensorBoardLogger(Callback):
+    """Writes every row the trainer logs as TensorBoard scalars (one per log.csv column, tag
+    ``<stream>/<column>``, at the row's step) and, after every checkpoint, the plugin's
+    ``preview`` picture (tag ``<stream>/preview``), into ``RUN_DIR/tensorboard/<stream>``
+    (``wgan_core.tensorboard``), on the main process only. On a resume the events written
+    after the checkpoint are purged, so each step appears once."""
+
+    def __init__(self, run_dir: Path, stream: str = "train",
+                 preview: PreviewFn | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.stream = stream
+        self.preview = preview
+        self._writer: Any = None
+
+    @property
+    def state_key(self) -> str:
+        return f"TensorBoardLogger[{self.stream}]"
+
+    def on_fit_start(self, trainer: "Trainer") -> None:
+        if trainer.strategy.is_main:
+            from .tensorboard import open_writer
+
+            self._writer = open_writer(self.run_dir, self.stream, resume_step=trainer.step)
+
+    def on_log(self, trainer: "Trainer", row: dict[str, float]) -> None:
+        if self._writer is None:
+            return
+        from .tensorboard import numeric
+
+        step = int(row["step"])
+        for key, value in numeric(row).items():
+            if key != "step":
+                self._writer.add_scalar(f"{self.stream}/{key}", value, step)
+
+    def on_checkpoint(self, trainer: "Trainer", path: Path) -> None:
+        if self._writer is None or self.preview is None:
+            return
+        image = self.picture(trainer)
+        if image is not None:
+            self._writer.add_image(f"{self.stream}/preview", image, trainer.step,
+                                   dataformats="HWC")
+            self._writer.flush()
+
+    def picture(self, trainer: "Trainer") -> "np.ndarray | None":
+        """The preview, drawn without moving training: torch's global random stream is
+        restored afterwards (an exact resume continues it) and the networks get their
+        train/eval modes back."""
+        assert self.preview is not None
+        modules = [m for m in (trainer.generator, trainer.sampling_generator, trainer.critic)
+                   if m is not None]
+        modes = [m.training for m in modules]
+        try:
+            with torch.random.fork_rng(devices=[]), torch.no_grad():
+                return self.preview(trainer)
+        finally:
+            for m, mode in zip(modules, modes):
+                m.train(mode)
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def on_fit_end(self, trainer: "Trainer") -> None:
+        self._close()
+
+    def on_exception(self, trainer: "Trainer", exc: BaseException) -> None:
+        self._close()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigError
+from .precision import PrecisionName
 
 
 def option(default: Any, help: str, **kwargs: Any) -> Any:
@@ -39,6 +40,9 @@ class RunOptions:
     checkpoint_every: int = option(500, "Write checkpoints/last.pt every k generator steps.")
     seed: int = option(0, "Random seed.")
     device: Literal["auto", "cpu", "cuda"] = option("auto", "Device.")
+    logger: Literal["csv", "tensorboard"] = option(
+        "csv", "Where training is logged: log.csv alone, or also TensorBoard event files in "
+        "RUN_DIR/tensorboard (needs pip install 'wgan[tensorboard]').")
 
     def validate(self) -> None:
         """Raise ConfigError naming the first field whose value is out of range."""
@@ -73,6 +77,11 @@ class AdversarialOptions(RunOptions):
         "auto", "auto: Adam(0, 0.9) with a penalty or spectral norm, RMSprop with clipping.")
     lr_schedule: Literal["constant", "linear"] = option(
         "linear", "Learning-rate schedule: linear decay to zero, or constant.")
+    # float32 by default: bf16-mixed kept superres's and img2img's quality but is faster
+    # only on hardware with native bf16 (benchmarks/precision.py); auto picks it there.
+    precision: PrecisionName = option(
+        "32", "Numeric precision of the forward passes (Lightning's names): 32, bf16-mixed, "
+        "16-mixed (CUDA only) or auto (bf16-mixed where the device has native bf16, else 32).")
 
     def validate(self) -> None:
         super().validate()
@@ -176,6 +185,9 @@ def coerce(spec: FieldSpec, value: Any, where: str) -> Any:
         if isinstance(value, (str, Path)):
             return Path(value)
     elif spec.base is str:
+        if (spec.choices is not None and isinstance(value, int) and not isinstance(value, bool)
+                and str(value) in spec.choices):
+            return str(value)  # `precision = 32` in a TOML file means the choice "32"
         if isinstance(value, str):
             if spec.choices is not None and value not in spec.choices:
                 raise ConfigError(f"{where}: key '{spec.name}' must be one of "

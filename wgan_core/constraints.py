@@ -171,7 +171,9 @@ class GradientPenalty(Constraint):
             cond = cond.detach().requires_grad_(True)
             inputs.append(cond)
         scores = critic(pts, cond)
-        grads = torch.autograd.grad(scores.sum(), inputs, create_graph=True)
+        # Under autocast the scores may be bf16/fp16: summed in float32, and the gradients
+        # reach the (float32) points as float32; per_sample_norm reduces in float32.
+        grads = torch.autograd.grad(scores.float().sum(), inputs, create_graph=True)
         n_sample = len(grads) - 1 if with_cond else len(grads)
         total = self.weight * group_mean(
             self.terms(T.per_sample_norm(tuple(grads[:n_sample])), space), groups, shard)

@@ -30,6 +30,14 @@ def save_figure(fig: Any, path: Path, dpi: int = 100, tight: bool = True) -> Pat
     return path
 
 
+def figure_array(fig: Any) -> np.ndarray:
+    """A figure as an ``H x W x 3`` uint8 array (for TensorBoard previews), then closed."""
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    pyplot().close(fig)
+    return rgb
+
+
 def read_log(log_csv: Path) -> list[dict[str, float]]:
     """The rows of a run's log.csv as floats (an empty cell or a missing file: NaN / [])."""
     if not Path(log_csv).exists():

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import torch
 
-from .callbacks import Callback, Progress
+from .callbacks import Callback, PreviewFn, Progress, TensorBoardLogger
 from .config import RunOptions
 from .distributed import Strategy
 from .groups import GroupedSamples
@@ -38,7 +38,9 @@ class RunContext:
     whether to report progress (``callbacks()`` gives the reporting callbacks); ``echo``: where
     messages go (stderr; use it, not print); ``strategy``: one process, or this rank under
     torchrun (pass it to every Trainer; ``is_main`` says whether this process evaluates and
-    writes)."""
+    writes); ``logger``: ``csv`` or ``tensorboard`` (then ``callbacks()`` adds a
+    TensorBoardLogger and ``tensorboard()`` opens other event streams); ``preview``: the
+    plugin's preview hook, which the TensorBoardLogger draws at every checkpoint."""
 
     run_dir: Path
     device: torch.device
@@ -49,6 +51,10 @@ class RunContext:
                                                                  flush=True))
     #: One process, or this process's rank under torchrun: pass it to every Trainer.
     strategy: Strategy = field(default_factory=Strategy)
+    #: The config's ``logger``: "csv" (log.csv only) or "tensorboard" (event files too).
+    logger: str = "csv"
+    #: The plugin's ``preview`` hook (a picture of the generator's output), or None.
+    preview: PreviewFn | None = None
 
     @property
     def is_main(self) -> bool:
@@ -62,8 +68,24 @@ class RunContext:
         return self.run_dir / "checkpoints"
 
     def callbacks(self, label: str = "train") -> list[Callback]:
-        """Callbacks every trainer of this run should get (progress reporting)."""
-        return [Progress(label)] if self.progress else []
+        """Callbacks every trainer of this run should get: progress reporting, and with
+        ``--logger tensorboard`` the event stream ``label`` (one label per trainer: each
+        stream counts its own steps)."""
+        callbacks: list[Callback] = [Progress(label)] if self.progress else []
+        if self.logger == "tensorboard" and self.is_main:
+            callbacks.append(TensorBoardLogger(self.run_dir, label, preview=self.preview))
+        return callbacks
+
+    def tensorboard(self, stream: str, resume_step: int | None = None) -> Any:
+        """A ``SummaryWriter`` on the event stream ``stream`` of this run (for what a trainer
+        does not log, e.g. a federated run's rounds), or None without ``--logger
+        tensorboard`` and on processes other than the main one. ``resume_step``: events
+        after it from an interrupted run are purged."""
+        if self.logger != "tensorboard" or not self.is_main:
+            return None
+        from .tensorboard import open_writer
+
+        return open_writer(self.run_dir, stream, resume_step)
 
 
 @dataclass
@@ -146,6 +168,11 @@ class Plugin:
     #: A JSON Schema of ``metrics.json``: the keys every run of the plugin writes and their
     #: types. The contract test checks each run's metrics against it.
     metrics_schema: Mapping[str, Any] | None = None
+    #: ``preview(trainer) -> H x W x 3 uint8 array | None``: a small, cheap picture of what
+    #: the trainer's generator makes now (points, graphs, image crops). With ``--logger
+    #: tensorboard`` it is drawn at every checkpoint, with torch's random stream restored
+    #: afterwards and under ``no_grad``.
+    preview: PreviewFn | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

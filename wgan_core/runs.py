@@ -32,6 +32,8 @@ from .distributed import Strategy, strategy_from_environment
 from .errors import CheckpointError, CheckpointMismatchError, ConfigError, WganError
 from .files import atomic_file
 from .plugin import Plugin, RunContext, RunResult
+from .precision import check_precision
+from .tensorboard import require_tensorboard, write_hparams
 from .trainer import resolve_device
 
 CONFIG_FILE = "config.toml"
@@ -224,13 +226,18 @@ def execute(plugin: Plugin, options: Mapping[str, Any] | None = None, *,
     torch.manual_seed(config.seed)
     main = strategy.is_main
     context = RunContext(run_dir=run_dir, device=strategy.device(config.device),
-                         progress=progress and main, echo=echo, strategy=strategy)
+                         progress=progress and main, echo=echo, strategy=strategy,
+                         logger=getattr(config, "logger", "csv"), preview=plugin.preview)
     if main:
         # The thread count decides the speed (and, through float rounding, the exact
         # numbers) of a run: say it where every run starts.
         threads = torch.get_num_threads()
         announce(f"wgan {plugin.name}: run folder {run_dir} ({threads} "
                  f"thread{'s' if threads != 1 else ''})")
+        if hasattr(config, "precision"):
+            _, note = check_precision(config.precision, context.device)
+            if note is not None:
+                echo(note)  # what auto chose, or that bf16 is emulated here
     try:
         result = plugin.run(config, context)
     except BaseException as exc:
@@ -239,6 +246,9 @@ def execute(plugin: Plugin, options: Mapping[str, Any] | None = None, *,
         raise
     if main:
         write_json(run_dir / METRICS_FILE, result.metrics)
+        if getattr(config, "logger", "csv") == "tensorboard":
+            # The options beside the final metrics: TensorBoard's HParams table compares runs.
+            write_hparams(run_dir, config_to_dict(config), result.metrics)
     strategy.barrier()  # the folder is complete before any rank returns
     result.run_dir = run_dir
     result.rank = strategy.rank
@@ -271,7 +281,13 @@ def _prepare(plugin: Plugin, options: Mapping[str, Any] | None, out: Path | None
         raise ConfigError(f"--out {out} and --resume {resume} both given; a resumed run "
                           f"continues in its own folder")
     config, stored = resolve_config(plugin, options, config_file, resume)
-    resolve_device(config.device)  # 'cuda' without CUDA: one clear line, before any folder
+    # 'cuda' without CUDA, a precision the device cannot train at, TensorBoard asked for but
+    # not installed: one clear line each, before any folder is made.
+    device = resolve_device(config.device)
+    if hasattr(config, "precision"):
+        check_precision(config.precision, device)
+    if getattr(config, "logger", "csv") == "tensorboard":
+        require_tensorboard()
     if resume is not None:
         run_dir, created = Path(resume), False
     else:

@@ -72,7 +72,7 @@ class EuclideanSpace(MetricSpace):
         with torch.enable_grad():
             scores = critic(points)
             inputs = [t for t in T.as_tuple(points) if t.requires_grad]
-            grads = torch.autograd.grad(scores.sum(), inputs)
+            grads = torch.autograd.grad(scores.float().sum(), inputs)
         return T.per_sample_norm(tuple(grads)).detach()
 
     def __repr__(self) -> str:

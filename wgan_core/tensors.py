@@ -62,9 +62,12 @@ def requires_grad(x: Sample) -> Sample:
 
 
 def per_sample_norm(parts: tuple[Tensor, ...]) -> Tensor:
-    """Euclidean norm per sample over all non-batch dimensions of all parts together."""
+    """Euclidean norm per sample over all non-batch dimensions of all parts together, in
+    float32 at least (a half-precision gradient is cast before it is squared and summed)."""
     total = None
     for g in parts:
+        if g.dtype in (torch.bfloat16, torch.float16):
+            g = g.float()
         sq = g.reshape(g.shape[0], -1).pow(2).sum(dim=1)
         total = sq if total is None else total + sq
     return (total + 1e-12).sqrt()

@@ -11,6 +11,12 @@ and hands it to the callbacks; with a run folder two built-in callbacks write it
 
 The schedule (steps, learning rates, seed, schedule kind, EMA, files) is the trainer's
 :class:`~wgan_core.phases.Phase`; everything else comes from the config.
+
+The config's ``precision`` (``wgan_core.precision``) decides how the forward passes run: the
+trainer alone enters ``torch.autocast`` around the generator's and the critic's forward passes
+(the penalty's and the slope measurement's included), casts what they return to float32
+before any loss, mean or norm, and under ``16-mixed`` scales the losses with a GradScaler.
+Plugins never name a dtype.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from .distributed import Strategy
 from .errors import CheckpointError, NonFiniteLossError
 from .models import Generator, frozen
 from .phases import Phase
+from .precision import Precision, as_float32, resolve_precision
 from .spaces import MetricSpace
 from .units import Normalization
 from .tensors import Sample
@@ -111,6 +118,11 @@ class Trainer:
         self.device = (torch.device(device) if device is not None
                        else self.strategy.device(config.device))
         self.strategy.shard(config.batch_size)  # a batch that does not divide: one clear error
+        #: How the forward passes run (float32, or autocast to bf16/fp16): see the module doc.
+        self.precision: Precision = resolve_precision(getattr(config, "precision", "32"),
+                                                      self.device)
+        #: The loss scaler of 16-mixed (None otherwise).
+        self.scaler = self.precision.grad_scaler()
         self.space = space if space is not None else EuclideanSpace()
         self.constraint = (constraint if constraint is not None
                            else constraint_from_config(config))
@@ -214,30 +226,66 @@ class Trainer:
         rows = self.strategy.shard(n)
         return batch.shard(rows), None if z is None else z[rows], rows
 
+    def _generate(self, z: Tensor | None, cond: Tensor | None) -> Sample:
+        """The generator's forward pass in the run's precision, returned as float32 (so that
+        losses, interpolates and penalties are computed in float32)."""
+        with self.precision.autocast():
+            fake = self.generator(z, cond)
+        return T.apply(as_float32, fake)
+
+    def _score(self, x: Sample, cond: Tensor | None) -> Tensor:
+        """The critic's forward pass in the run's precision; scores as float32."""
+        assert self.critic is not None
+        with self.precision.autocast():
+            scores = self.critic(x, cond)
+        return as_float32(scores)
+
+    def _backward_and_step(self, loss: Tensor, opt: torch.optim.Optimizer, module: nn.Module,
+                           part: str) -> None:
+        """Backward, gradient all-reduce, the callbacks' hook and the optimizer step; under
+        16-mixed through the GradScaler (gradients are unscaled before the callbacks see
+        them, and a step with infinite gradients is skipped)."""
+        opt.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+        else:
+            self.scaler.scale(loss).backward()
+        # Scaled gradients are all-reduced first, so that an overflow on one process reaches
+        # every process's unscale_ and all of them skip the same step.
+        self.strategy.all_reduce_gradients(module.parameters())
+        if self.scaler is not None:
+            self.scaler.unscale_(opt)
+        for cb in self.callbacks:
+            cb.on_before_optimizer_step(self, part)
+        if self.scaler is None:
+            opt.step()
+        else:
+            self.scaler.step(opt)
+            self.scaler.update()
+
     def critic_step(self, batch: Batch) -> dict[str, float]:
         """One critic update on a batch; returns its losses."""
         assert self.critic is not None and self.opt_c is not None
         local, z, rows = self._split(batch)
         n = T.batch_size(local.real)
         with torch.no_grad():
-            fake = self.generator(z, local.cond)
+            fake = self._generate(z, local.cond)
         real, cond = local.real, local.cond
         # Real and fake share one pass (the critic has no batch statistics); the penalty is
         # the constraint's own business, one path for every constraint (see constraints.py).
-        scores = self.critic(T.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
+        scores = self._score(T.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
         s_real, s_fake = torch.split(scores, [n, n])
-        penalty, total_weight = self.strategy.critic_penalty(
-            self.constraint, self.critic, batch, fake, rows, self.space, self.rng)
+        # The penalty's critic pass runs in the run's precision too; the constraint reduces
+        # its gradients in float32 (constraints.py casts them before the norms).
+        with self.precision.autocast():
+            penalty, total_weight = self.strategy.critic_penalty(
+                self.constraint, self.critic, batch, fake, rows, self.space, self.rng)
+        penalty = as_float32(penalty)
         self._last_pair = (T.detach(real), T.detach(fake))
         self._last_cond = cond
         w_estimate = weighted_mean(s_real, local.weight, total_weight) - s_fake.mean()
         loss = -w_estimate + penalty
-        self.opt_c.zero_grad(set_to_none=True)
-        loss.backward()
-        self.strategy.all_reduce_gradients(self.critic.parameters())
-        for cb in self.callbacks:
-            cb.on_before_optimizer_step(self, "critic")
-        self.opt_c.step()
+        self._backward_and_step(loss, self.opt_c, self.critic, "critic")
         self.constraint.after_step(self.critic)
         return self._reduced({"critic_loss": loss, "w_estimate": w_estimate,
                               "penalty": penalty})
@@ -245,22 +293,18 @@ class Trainer:
     def generator_step(self, batch: Batch) -> dict[str, float]:
         """One generator update on a batch; returns its losses."""
         local, z, _ = self._split(batch)
-        fake = self.generator(z, local.cond)
+        fake = self._generate(z, local.cond)
         loss = torch.zeros((), device=self.device)
         if self.critic is not None and self.adversarial_weight != 0:
             with frozen(self.critic):
-                adv = -self.critic(fake, local.cond).mean()
+                adv = -self._score(fake, local.cond).mean()
             loss = loss + self.adversarial_weight * adv
         extra = torch.zeros((), device=self.device)
         if self.extra_loss is not None:
-            extra = self.extra_loss(fake, local)
+            # On float32 outputs, outside autocast: the content loss is a loss like the others.
+            extra = as_float32(self.extra_loss(fake, local))
             loss = loss + extra
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.strategy.all_reduce_gradients(self.generator.parameters())
-        for cb in self.callbacks:
-            cb.on_before_optimizer_step(self, "generator")
-        self.opt_g.step()
+        self._backward_and_step(loss, self.opt_g, self.generator, "generator")
         return self._reduced({"generator_loss": loss, "extra_loss": extra})
 
     def _reduced(self, stats: dict[str, Tensor]) -> dict[str, float]:
@@ -422,8 +466,9 @@ class Trainer:
             probe = torch.Generator().manual_seed(self.step)
             points = self.constraint.probe_points(*self._last_pair, self.space, probe)
             cond = self._last_cond
-        critic = self.critic
-        return self.space.slopes(lambda x: critic(x, cond), T.detach(points))
+        # Measured on the critic as it trains (in the run's precision); the space reduces
+        # the gradients to slopes in float32.
+        return self.space.slopes(lambda x: self._score(x, cond), T.detach(points)).float()
 
     def _log_row(self) -> None:
         """Make the row of the steps since the last one and hand it to every callback (the
@@ -477,6 +522,9 @@ class Trainer:
             # samples in the data's own units (``wgan_core.units``).
             "normalization": (self.normalization.state_dict()
                               if self.normalization is not None else {}),
+            # The loss scale of 16-mixed ({} otherwise; weights are float32 at every
+            # precision, so a run resumes at any other).
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -500,6 +548,8 @@ class Trainer:
             name = self.checkpoint_path.name if self.checkpoint_path is not None else "checkpoint"
             raise CheckpointError(f"{name} is at step {step}, past the {self.phase.steps} "
                                   f"steps asked for; ask for at least {step}")
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
         self.rng.set_state(state["rng"])
         torch.set_rng_state(state["torch_rng"])
         self.step = step

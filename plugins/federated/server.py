@@ -29,6 +29,7 @@ from wgan_core.errors import CheckpointError, ConfigError
 from wgan_core.plots import pyplot, save_figure
 from wgan_core.plugin import RunContext, RunResult
 from wgan_core.refine import dot_refine, effective_lipschitz
+from wgan_core.tensorboard import numeric
 from wgan_core.units import Normalization
 
 from .client import ARRAYS_KEY, WEIGHT_KEY, averaged_parts, prepared_critic
@@ -335,6 +336,9 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
     assigner = LabelAssigner(split)
     columns = ROUND_COLUMNS + [f"client_{c}_coverage" for c in range(split.n_clients)]
     _write_rounds(run_dir / ROUNDS_FILE, kept_rows, columns, append=False)
+    # With --logger tensorboard, rounds.csv's numeric columns also go to the event stream
+    # "rounds", by round (rounds after the checkpoint's, from an interrupted run, purged).
+    board = context.tensorboard("rounds", resume_step=start_round)
     current = {"arrays": flat}
     history: list[dict[str, Any]] = [dict(r) for r in kept_rows]
     started = time.perf_counter()
@@ -397,15 +401,25 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
                     "seconds": round(elapsed_before + now - started, 3)})
         history.append(row)
         _write_rounds(run_dir / ROUNDS_FILE, [row], columns, append=True)
+        if board is not None:
+            for key, value in numeric(row).items():
+                if key != "round":
+                    board.add_scalar(f"rounds/{key}", value, r)
+            board.flush()
         return MetricRecord({"round": r})
 
     remaining = config.rounds - start_round
-    if remaining > 0:
-        strategy.start(grid, ArrayRecord(flat), num_rounds=remaining,
-                       timeout=config.round_timeout,
-                       train_config=ConfigRecord({"scale": scale}), evaluate_fn=evaluate_fn)
-    elif not ckpt_path.exists():  # pragma: no cover - rounds >= 1 by validation
-        raise ConfigError("nothing to train")
+    try:
+        if remaining > 0:
+            strategy.start(grid, ArrayRecord(flat), num_rounds=remaining,
+                           timeout=config.round_timeout,
+                           train_config=ConfigRecord({"scale": scale}),
+                           evaluate_fn=evaluate_fn)
+        elif not ckpt_path.exists():  # pragma: no cover - rounds >= 1 by validation
+            raise ConfigError("nothing to train")
+    finally:
+        if board is not None:
+            board.close()
     wall = elapsed_before + time.perf_counter() - started
     parts = split_parts(current["arrays"])
     load_weights(generator, parts["generator"])

@@ -14,7 +14,7 @@ import torch
 from wgan_core.checkpoint import load_sampling_generator, sampling_state
 from wgan_core.data import TensorSource
 from wgan_core.errors import CheckpointError, DataError
-from wgan_core.plots import plot_training_curves, pyplot, save_figure
+from wgan_core.plots import figure_array, plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import RunContext, RunResult
 from wgan_core.trainer import Trainer
 
@@ -98,6 +98,23 @@ def plot_samples(real: Sequence[nx.Graph], fake: Sequence[nx.Graph], path: Path,
             ax.set_title(f"{label} n={g.number_of_nodes()}", fontsize=8)
     fig.suptitle(title)
     return save_figure(fig, path, dpi=100)
+
+
+def preview_graphs(trainer: Trainer) -> np.ndarray | None:
+    """TensorBoard's picture: four generated graphs (a fixed latent seed, so checkpoints
+    compare); None for a trainer of another mode."""
+    if not isinstance(trainer.generator, GraphGenerator):
+        return None
+    graphs = generate(trainer.sampling_generator, 4, torch.Generator().manual_seed(0))
+    fig, axes = pyplot().subplots(1, len(graphs), figsize=(1.6 * len(graphs), 1.7), dpi=80,
+                                  squeeze=False)
+    for ax, g in zip(axes[0], graphs):
+        nx.draw_networkx(g, nx.spring_layout(g, seed=0), ax=ax, node_size=10,
+                         with_labels=False, node_color="tab:orange", width=0.5)
+        ax.set_axis_off()
+        ax.set_title(f"n={g.number_of_nodes()}", fontsize=7)
+    fig.tight_layout()
+    return figure_array(fig)
 
 
 def plot_histograms(sets: dict[str, Sequence[nx.Graph]], path: Path) -> Path:

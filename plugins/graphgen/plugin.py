@@ -11,7 +11,7 @@ from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import load_run
 
 from .config import GraphGenConfig
-from .graphs import load_graph_generator, run_graphs, sample_graphs
+from .graphs import load_graph_generator, preview_graphs, run_graphs, sample_graphs
 from .metrics import METRICS_SCHEMA
 from .nodes import load_node_generator, run_nodes, sample_nodes
 
@@ -54,6 +54,7 @@ PLUGIN = Plugin(
     sample=sample,
     sample_output="samples",
     load_generator=load_generator,
+    preview=preview_graphs,  # graphs mode; the nodes mode draws none
     smoke_overrides={"steps": 3, "batch_size": 16, "hidden": 16, "critic_hidden": 8,
                      "latent_dim": 4, "eval_draws": 1, "log_every": 1, "checkpoint_every": 2},
     metrics_schema=METRICS_SCHEMA,

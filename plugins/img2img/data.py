@@ -216,10 +216,13 @@ class PairSource:
     of ``candidates`` random positions the crop with the most textured target is kept.
     """
 
-    def __init__(self, pairs: list[Pair], crop: int, candidates: int = 2) -> None:
+    def __init__(self, pairs: list[Pair], crop: int, candidates: int = 2,
+                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
         self.pairs = pairs
         self.crop = crop
         self.candidates = max(1, candidates)
+        #: The batches' layout (the networks' own: channels_last in the plugin).
+        self.memory_format = memory_format
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> Batch:
         c, k = self.crop, self.candidates
@@ -238,5 +241,6 @@ class PairSource:
                 s, t = s.flip(-1), t.flip(-1)
             sources.append(s)
             targets.append(t)
-        source = torch.stack(sources)
-        return Batch(real=torch.stack(targets), gen_input=source, cond=source)
+        source = torch.stack(sources).contiguous(memory_format=self.memory_format)
+        target = torch.stack(targets).contiguous(memory_format=self.memory_format)
+        return Batch(real=target, gen_input=source, cond=source)

@@ -108,11 +108,14 @@ class PatchSource:
     """
 
     def __init__(self, photos: list[Photo], patch_size: int, scale: int,
-                 candidates: int = 2) -> None:
+                 candidates: int = 2,
+                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
         self.images = [p.image for p in photos]
         self.patch_size = patch_size
         self.scale = scale
         self.candidates = max(1, candidates)
+        #: The batches' layout (the networks' own: channels_last in the plugin).
+        self.memory_format = memory_format
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> Batch:
         p, k = self.patch_size, self.candidates
@@ -128,5 +131,6 @@ class PatchSource:
             crops = [im[:, y:y + p, x:x + p] for y, x in
                      ((int(a * (h - p + 1)), int(b * (w - p + 1))) for a, b in u[i].tolist())]
             patches.append(flip_transpose(max(crops, key=lambda c: float(c.std())), flips[i]))
-        hr = torch.stack(patches)
-        return Batch(real=hr, gen_input=downscale(hr, self.scale))
+        hr = torch.stack(patches).contiguous(memory_format=self.memory_format)
+        lr = downscale(hr, self.scale).contiguous(memory_format=self.memory_format)
+        return Batch(real=hr, gen_input=lr)

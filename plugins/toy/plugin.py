@@ -8,13 +8,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from wgan_core.checkpoint import load_critic, load_sampling_generator
 from wgan_core.constraints import constraint_from_config
 from wgan_core.errors import CheckpointError, ConfigError, DataError
 from wgan_core.groups import GroupedSamples
-from wgan_core.plots import plot_training_curves, pyplot, save_figure
+from wgan_core.plots import figure_array, plot_training_curves, pyplot, save_figure
 from wgan_core.plugin import Plugin, RunContext, RunResult
 from wgan_core.runs import METRICS_FILE, load_run
 from wgan_core.refine import dot_refine, effective_lipschitz
@@ -119,6 +120,25 @@ def run(config: ToyConfig, context: RunContext) -> RunResult:
     return RunResult(metrics=metrics, artifacts=artifacts)
 
 
+def preview(trainer: Trainer) -> np.ndarray | None:
+    """TensorBoard's picture: 500 real (orange) and 500 generated (green) points, the first
+    two coordinates, in the networks' units (None for 1-D data)."""
+    g = torch.Generator().manual_seed(0)
+    real = trainer.data(500, g).real
+    fake = trainer.sampling_generator.eval().sample(500, generator=g)
+    assert isinstance(real, torch.Tensor) and isinstance(fake, torch.Tensor)
+    if real.shape[1] < 2:
+        return None
+    fig, ax = pyplot().subplots(figsize=(3, 3), dpi=80)
+    ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:orange", alpha=0.5)
+    ax.scatter(fake[:, 0].cpu(), fake[:, 1].cpu(), s=2, c="tab:green", alpha=0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    return figure_array(fig)
+
+
 @dataclass
 class TrainedRun:
     """A finished toy run's networks (CPU, eval mode) and what sampling needs besides them."""
@@ -219,6 +239,7 @@ PLUGIN = Plugin(
     sample=sample,
     load_generator=load_generator,
     audit=audit,
+    preview=preview,
     smoke_overrides={"steps": 3, "batch_size": 32, "hidden": 16, "n_eval": 200, "log_every": 1,
                      "checkpoint_every": 2},
     metrics_schema=METRICS_SCHEMA,

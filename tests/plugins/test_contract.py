@@ -93,3 +93,25 @@ def test_the_suite_names_every_failing_check(tmp_path: Path) -> None:
     assert "started again" in report.failures["resume"]
     with pytest.raises(AssertionError, match=r"(?s)smoke-run: .*resume: "):
         report.raise_if_failed()
+
+
+@pytest.mark.parametrize("name,stream", [("toy", "toy"), ("superres", "adversarial"),
+                                         ("img2img", "adversarial"), ("graphgen", "graphgen")])
+def test_preview_reaches_tensorboard_at_every_checkpoint(name: str, stream: str,
+                                                         tmp_path: Path) -> None:
+    """--logger tensorboard: the plugin's preview hook draws a picture at each checkpoint."""
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator")
+    from wgan_core.runs import execute
+
+    plugin = registry.get(name)
+    assert plugin.preview is not None
+    options = {**plugin.smoke_overrides, "checkpoint_every": 1, "logger": "tensorboard",
+               "device": "cpu"}
+    execute(plugin, options, out=tmp_path / "run", progress=False)
+    acc = event_accumulator.EventAccumulator(str(tmp_path / "run" / "tensorboard" / stream),
+                                             size_guidance={"images": 0})
+    acc.Reload()
+    images = acc.Images(f"{stream}/preview")
+    assert [e.step for e in images] == list(range(1, options["steps"] + 1))
+    assert min(images[-1].width, images[-1].height) >= 32

@@ -150,7 +150,10 @@ class GraphSpace(MetricSpace):
         return torch.cat(parts).reshape(-1)
 
     def edge_slopes(self, values: Tensor) -> Tensor:
-        """``|f(u) - f(v)| / w(u, v)`` on every edge: the discrete gradient of f."""
+        """``|f(u) - f(v)| / w(u, v)`` on every edge: the discrete gradient of f (in float32
+        at least: node values from a critic under autocast are cast first)."""
+        if values.dtype in (torch.bfloat16, torch.float16):
+            values = values.float()
         e = self.edges.to(values.device)
         return (values[e[0]] - values[e[1]]).abs() / self.lengths.to(values.device, values.dtype)
 

@@ -627,3 +627,19 @@ def _normalised(desc: Tensor, patch: int) -> Tensor:
     d = d - d.mean(dim=(0, 2), keepdim=True)
     d = d / d.std(dim=(0, 2), keepdim=True).clamp_min(1e-12)
     return d.reshape(n, -1)
+
+
+def image_grid(rows: Sequence[Sequence[Tensor]], gap: int = 2) -> np.ndarray:
+    """Images ``[3, H, W]`` in [0, 1], row by row, as one ``H x W x 3`` uint8 array on white
+    (a preview: LR | output | target side by side, one row per crop)."""
+    h = max(int(t.shape[-2]) for row in rows for t in row)
+    w = max(int(t.shape[-1]) for row in rows for t in row)
+    cols = max(len(row) for row in rows)
+    out = np.full((len(rows) * (h + gap) - gap, cols * (w + gap) - gap, 3), 255, np.uint8)
+    for i, row in enumerate(rows):
+        for j, img in enumerate(row):
+            arr = (img.detach().float().clamp(0, 1).mul(255).round().byte()
+                   .permute(1, 2, 0).cpu().numpy())
+            y, x = i * (h + gap), j * (w + gap)
+            out[y:y + arr.shape[0], x:x + arr.shape[1]] = arr
+    return out

@@ -131,3 +131,28 @@ def test_a_trainer_is_not_reused_across_nodes_or_fresh_state(task_identity) -> N
     assert client.TRAINERS.get(key, None) is None       # a node with no state: build afresh
     assert client.TRAINERS.get((1, 11), token) is None  # another node
     assert client.TRAINERS.get(key, "stale") is None    # the node trained elsewhere since
+
+
+@pytest.mark.skipif(not __import__("wgan_core.precision", fromlist=["x"]).bf16_available("cpu"),
+                    reason="torch cannot compute bfloat16 on this CPU")
+def test_a_client_trains_at_the_runs_precision(task_identity) -> None:
+    """--precision reaches the clients: their Trainer runs under bf16 autocast and replies
+    with finite float32 weights."""
+    import wgan_core.trainer as trainer_module
+
+    config = FederatedConfig(**TINY, precision="bf16-mixed")
+    message, sent = train_message(config)
+    seen: list[str] = []
+    original = trainer_module.Trainer._score
+
+    def spy(self, x, cond):  # type: ignore[no-untyped-def]
+        seen.append(self.precision.name)
+        return original(self, x, cond)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(trainer_module.Trainer, "_score", spy)
+        reply = client_train(message, context(0), config)
+    assert seen and set(seen) == {"bf16-mixed"}
+    assert reply_problem(reply.content, {k: tuple(v.shape) for k, v in sent.items()}) is None
+    weights = next(iter(reply.content.array_records.values())).to_torch_state_dict()
+    assert all(v.dtype == torch.float32 for v in weights.values())

@@ -28,7 +28,7 @@ def test_three_clients_two_rounds_with_a_crashing_client(tmp_path: Path) -> None
     completes with the others and rounds.csv counts the failure."""
     out = tmp_path / "run"
     options = {**PLUGIN.smoke_overrides, "faulty_clients": 1, "fault": "crash",
-               "device": "cpu"}
+               "device": "cpu", "logger": "tensorboard"}
     result = execute(PLUGIN, options, out=out, progress=False)
     metrics = json.loads((out / "metrics.json").read_text())
     assert METRIC_KEYS <= set(metrics)
@@ -46,6 +46,14 @@ def test_three_clients_two_rounds_with_a_crashing_client(tmp_path: Path) -> None
     for name in ("samples.png", "clients.png", "config.toml", "checkpoints/last.pt"):
         assert (out / name).exists(), name
     assert result.run_dir == out
+    # --logger tensorboard: rounds.csv's numeric columns as scalars by round.
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator")
+    board = event_accumulator.EventAccumulator(str(out / "tensorboard" / "rounds"))
+    board.Reload()
+    assert {"rounds/failures", "rounds/w1_exact", "rounds/bytes_up"} <= set(
+        board.Tags()["scalars"])
+    assert [(e.step, e.value) for e in board.Scalars("rounds/failures")] == [(1, 1.0), (2, 1.0)]
 
     # The run folder serves `wgan sample` and `wgan audit` like any other plugin's.
     points = PLUGIN.sample(out, 50, tmp_path / "s.csv", 0, torch.device("cpu"))[0]
