@@ -1,6 +1,7 @@
 """img2img quality and speed: the default run against pix2pix's own recipe, one markdown table.
 
-    OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/img2img.py [--out DIR] [options of the run]
+    OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/img2img.py [--seeds 0 1 2] [--out DIR]
+        [--condition-penalty W] [key=value options of the run]
 
 Rows, all on the held-out photos at full size (tiled), same networks, same crops and steps:
 
@@ -35,9 +36,9 @@ from wgan_core.config import build_config
 from wgan_core.trainer import Trainer
 from wgan_plugins.img2img.config import Img2ImgConfig
 from wgan_plugins.img2img.data import PairSource, load_pairs
-from wgan_plugins.img2img.models import PatchCritic, UNetGenerator
-from wgan_plugins.img2img.plugin import (evaluate, l1_loss, make_constraint, make_generator,
-                                         phases)
+from wgan_plugins.img2img.models import UNetGenerator
+from wgan_plugins.img2img.plugin import (evaluate, l1_loss, make_constraint, make_critic,
+                                         make_generator, phases)
 
 
 def pix2pix_reference(config: Img2ImgConfig, l1_model: UNetGenerator, source: PairSource
@@ -49,7 +50,7 @@ def pix2pix_reference(config: Img2ImgConfig, l1_model: UNetGenerator, source: Pa
     g = make_generator(config)
     g.load_state_dict(l1_model.state_dict())
     g.train()
-    d = PatchCritic(config.critic_channels)
+    d = make_critic(config)
     ema = copy.deepcopy(g).eval()
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -91,7 +92,7 @@ def condition_penalty_run(config: Img2ImgConfig, weight: float, l1_model: UNetGe
     g = make_generator(cfg)
     g.load_state_dict(l1_model.state_dict())
     started = time.perf_counter()
-    trainer = Trainer(g, PatchCritic(cfg.critic_channels), source, cfg,
+    trainer = Trainer(g, make_critic(cfg), source, cfg,
                       phase=phases(cfg)[1], constraint=make_constraint(cfg), run_dir=run_dir,
                       extra_loss=l1_loss(cfg.l1_weight), adversarial_weight=cfg.adv_weight,
                       device="cpu").fit()
@@ -99,68 +100,103 @@ def condition_penalty_run(config: Img2ImgConfig, weight: float, l1_model: UNetGe
         time.perf_counter() - started)
 
 
-def row(name: str, m: dict[str, Any], key: str, rate: float) -> str:
-    return (f"| {name} | {m[f'l1_error_{key}']:.4f} | {m[f'psnr_{key}']:.2f} | "
-            f"{m[f'ssim_{key}']:.3f} | {m[f'swd_{key}']:.1f} | {m[f'swd_paired_{key}']:.1f} | "
-            f"{m[f'hf_ratio_{key}']:.2f} | "
-            f"{rate:.0f} |")
+METRICS = (("l1_error", "L1", 4), ("psnr", "PSNR (dB)", 2), ("ssim", "SSIM", 3),
+           ("swd", "SWD ×10³ (ProGAN)", 1), ("swd_paired", "SWD paired ×10³", 1),
+           ("hf_ratio", "HF ratio", 2))
+
+
+def cell(values: list[float], digits: int) -> str:
+    """One value, or the mean ± the sample standard deviation over seeds."""
+    t = torch.tensor(values, dtype=torch.float64)
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{t.mean():.{digits}f} ± {t.std():.{digits}f}"
+
+
+def measure(options: dict[str, Any], seed: int, out: Path, condition_penalty: float
+            ) -> tuple[dict[str, tuple[dict[str, Any], str, float]], dict[str, float]]:
+    """Every row of one seed: {row name: (metrics, key, training patches/s)} and wall times."""
+    started = time.perf_counter()
+    result = wgan.run("img2img", out=out / "default", quiet=True, device="cpu",
+                      **{**options, "seed": seed})
+    walls = {"default run": time.perf_counter() - started}
+    m = result.metrics
+    config = build_config(Img2ImgConfig, {**options, "seed": seed, "device": "cpu"})
+    train, test = load_pairs(config, warn=lambda msg: print(msg, file=sys.stderr))
+    source = PairSource(train, config.crop_size)
+    ckpt = load_checkpoint(out / "default" / "checkpoints" / "pretrain.pt")
+    l1_model = load_sampling_generator(make_generator(config), ckpt)
+    rows = {"L1-only": (m, "l1", m["patches_per_second_pretrain"]),
+            f"WGAN-GP (default, adv-weight {config.adv_weight:g})":
+                (m, "adv", m["patches_per_second_adversarial"])}
+    if condition_penalty > 0:
+        started = time.perf_counter()
+        cond_model, cond_rate = condition_penalty_run(config, condition_penalty, l1_model,
+                                                      source, out / "condition")
+        m_cond, _ = evaluate(test, l1_model, cond_model, config, out / "condition")
+        rows[f"WGAN-GP + condition penalty {condition_penalty:g}"] = (m_cond, "adv", cond_rate)
+        walls["condition-penalty phase + evaluation"] = time.perf_counter() - started
+    started = time.perf_counter()
+    ref_model, ref_rate = pix2pix_reference(config, l1_model, source)
+    (out / "pix2pix").mkdir(exist_ok=True)
+    m_ref, _ = evaluate(test, l1_model, ref_model, config, out / "pix2pix")
+    rows["pix2pix reference (BCE PatchGAN, λ = 100)"] = (m_ref, "adv", ref_rate)
+    walls["pix2pix phase + evaluation"] = time.perf_counter() - started
+    json.dump({name: metrics for name, (metrics, _, _) in rows.items()},
+              open(out / "benchmark.json", "w"), indent=1, default=float)
+    return rows, walls
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="Folder for the runs.")
-    parser.add_argument("--condition-penalty", type=float, default=1.0)
+    parser.add_argument("--condition-penalty", type=float, default=1.0,
+                        help="Weight of the condition-penalty row (0: skip that row).")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="Seeds to run; with several, each cell is mean ± std over them.")
     parser.add_argument("option", nargs="*", help="key=value options of the run (TOML values)")
     args = parser.parse_args()
     options: dict[str, Any] = {}
     for item in args.option:
         key, value = item.split("=", 1)
-        options[key] = json.loads(value) if value[:1] in "0123456789-[{\"tf" else value
+        try:  # a TOML/JSON value (number, true, "text"), else the bare word as text
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
     out = args.out or Path(tempfile.mkdtemp(prefix="img2img-bench-"))
     out.mkdir(parents=True, exist_ok=True)
 
-    started = time.perf_counter()
-    result = wgan.run("img2img", out=out / "default", quiet=True, device="cpu", **options)
-    wall_default = time.perf_counter() - started
-    m = result.metrics
+    per_seed = []
+    for seed in args.seeds:
+        rows, walls = measure(options, seed, out / f"seed{seed}", args.condition_penalty)
+        per_seed.append(rows)
+        print(f"seed {seed}: " + "; ".join(f"{k} {v:.0f} s" for k, v in walls.items()),
+              flush=True)
+
     config = build_config(Img2ImgConfig, {**options, "device": "cpu"})
-    train, test = load_pairs(config, warn=lambda msg: print(msg, file=sys.stderr))
-    source = PairSource(train, config.crop_size)
-    ckpt = load_checkpoint(out / "default" / "checkpoints" / "pretrain.pt")
-    l1_model = load_sampling_generator(make_generator(config), ckpt)
-
-    started = time.perf_counter()
-    cond_model, cond_rate = condition_penalty_run(config, args.condition_penalty, l1_model,
-                                                  source, out / "condition")
-    m_cond, _ = evaluate(test, l1_model, cond_model, config, out / "condition")
-    wall_cond = time.perf_counter() - started
-
-    started = time.perf_counter()
-    ref_model, ref_rate = pix2pix_reference(config, l1_model, source)
-    (out / "pix2pix").mkdir(exist_ok=True)
-    m_ref, _ = evaluate(test, l1_model, ref_model, config, out / "pix2pix")
-    wall_ref = time.perf_counter() - started
-    json.dump({"default": m, "condition": m_cond, "pix2pix": m_ref},
-              open(out / "benchmark.json", "w"), indent=1, default=float)
-
-    print(f"\nimg2img, task {config.task}: {config.pretrain_steps} L1 steps + {config.steps} "
-          f"adversarial steps, batch {config.batch_size}, {config.crop_size}-px crops; "
-          f"held-out {', '.join(p.name for p in test)} at full size\n")
-    print("| model | L1 | PSNR (dB) | SSIM | SWD ×10³ (ProGAN) | SWD paired ×10³ | HF ratio | "
-          "training patches/s |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(row("L1-only", m, "l1", m["patches_per_second_pretrain"]))
-    print(row(f"WGAN-GP (default, adv-weight {config.adv_weight:g})", m, "adv",
-              m["patches_per_second_adversarial"]))
-    print(row(f"WGAN-GP + condition penalty {args.condition_penalty:g}", m_cond, "adv",
-              cond_rate))
-    print(row("pix2pix reference (BCE PatchGAN, λ = 100)", m_ref, "adv", ref_rate))
+    print(f"\nimg2img, task {config.task}, upsample {config.upsample}: {config.pretrain_steps} "
+          f"L1 steps + {config.steps} adversarial steps, batch {config.batch_size}, "
+          f"{config.crop_size}-px crops; held-out photos at full size; seeds "
+          f"{' '.join(map(str, args.seeds))}" + (" (mean ± std)" if len(args.seeds) > 1 else "")
+          + "\n")
+    print("| model | " + " | ".join(title for _, title, _ in METRICS)
+          + " | training patches/s |")
+    print("|---|" + "---|" * (len(METRICS) + 1))
+    for name in per_seed[0]:
+        cells = [cell([float(rows[name][0][f"{metric}_{rows[name][1]}"]) for rows in per_seed],
+                      digits) for metric, _, digits in METRICS]
+        rate = sum(rows[name][2] for rows in per_seed) / len(per_seed)
+        print(f"| {name} | " + " | ".join(cells) + f" | {rate:.0f} |")
+    # What the critic changes, seed by seed: the relative SWD change and the PSNR cost.
+    adv = next(n for n in per_seed[0] if n.startswith("WGAN-GP (default"))
     for swd in ("swd", "swd_paired"):
-        print(f"\n{swd} per level (finest first), WGAN-GP: "
-              f"{', '.join(f'{v:.1f}' for v in m[f'{swd}_levels_adv'])}; L1-only: "
-              f"{', '.join(f'{v:.1f}' for v in m[f'{swd}_levels_l1'])}")
-    print(f"wall time: default run {wall_default:.0f} s; condition-penalty phase + evaluation "
-          f"{wall_cond:.0f} s; pix2pix phase + evaluation {wall_ref:.0f} s; runs in {out}")
+        gains = [100 * (rows[adv][0][f"{swd}_adv"] / rows["L1-only"][0][f"{swd}_l1"] - 1)
+                 for rows in per_seed]
+        print(f"\n{swd}: WGAN-GP against L1-only, per seed: "
+              f"{', '.join(f'{g:+.1f} %' for g in gains)}")
+    costs = [rows["L1-only"][0]["psnr_l1"] - rows[adv][0]["psnr_adv"] for rows in per_seed]
+    print(f"PSNR cost of the critic, per seed: {', '.join(f'{c:.2f} dB' for c in costs)}")
+    print(f"runs in {out}")
 
 
 if __name__ == "__main__":

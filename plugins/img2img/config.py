@@ -63,8 +63,12 @@ class Img2ImgConfig(TrainConfig):
     norm: Literal["none", "instance"] = option(
         "none", "Normalization in the U-Net: none (tile-independent outputs) or instance.")
     upsample: Literal["transposed", "resize", "pixelshuffle"] = option(
-        "transposed", "U-Net decoder: pix2pix's 4x4 transposed convs; nearest x2 + 3x3 conv; or "
-        "3x3 conv + pixel shuffle with ICNR initialisation (the last two: no checkerboard).")
+        "resize", "U-Net decoder: nearest x2 + 3x3 conv (no checkerboard; the lowest SWD on "
+        "both tasks, README); pix2pix's 4x4 transposed convs; or 3x3 conv + pixel shuffle "
+        "with ICNR initialisation.")
+    critic_view: Literal["rgb", "chroma"] = option(
+        "rgb", "What the critic sees of a target besides the source: rgb, or chroma (YCbCr's "
+        "Cb, Cr: for colourization, where the source fixes the luma and L1 alone keeps it).")
     dropout: float = option(0.5, "Dropout in the three innermost decoder blocks (pix2pix's "
                             "noise source).")
     tile: int = option(192, "Tile side for evaluation and `wgan apply` (a multiple of 16).")

@@ -20,6 +20,9 @@ def unet_depth(crop_size: int) -> int:
     return max(2, int(math.log2(crop_size)) - 2)
 
 
+#: What the critic sees of a target (``--critic-view``): all of it, or its chroma only.
+CRITIC_VIEWS = ("rgb", "chroma")
+
 #: The U-Net decoder's upsampling layers (``--upsample``).
 UPSAMPLERS = ("transposed", "resize", "pixelshuffle")
 
@@ -128,13 +131,21 @@ class PatchCritic(Critic):
     a 4x4 stride-1 conv to one channel: each output sees a 70x70 window. No normalization (batch
     norm breaks the per-sample penalty; instance norm would let every patch see the whole
     image), leaky ReLU 0.2, no sigmoid. The score is the mean of the patch map: one unbounded
-    real per sample, whose slope the gradient penalty holds.
+    real per sample, whose slope the gradient penalty holds. ``view="chroma"`` shows it the
+    target's Cb and Cr only (colourization: the source already fixes the luma, which the L1
+    loss then keeps alone).
     """
 
     receptive_field = 70
 
-    def __init__(self, channels: int = 16, in_channels: int = 6) -> None:
+    def __init__(self, channels: int = 16, in_channels: int = 6, view: str = "rgb") -> None:
         super().__init__()
+        if view not in CRITIC_VIEWS:
+            raise ValueError(f"unknown critic view '{view}'")
+        # view "chroma": the target enters as YCbCr's Cb and Cr only (two channels, not three)
+        self.view = view
+        if view == "chroma":
+            in_channels -= 1
         c = channels
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, c, 4, 2, 1), nn.LeakyReLU(0.2),
@@ -145,6 +156,9 @@ class PatchCritic(Critic):
 
     def patch_map(self, x: Tensor, cond: Tensor) -> Tensor:
         """The [B,1,h,w] map of patch scores of targets ``x`` given sources ``cond``."""
+        if self.view == "chroma":
+            from kornia.color import rgb_to_ycbcr
+            x = rgb_to_ycbcr(x)[:, 1:]  # Cb, Cr in [0, 1], 0.5 for grey
         return self.net(torch.cat([cond, x], dim=1) - 0.5)
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:

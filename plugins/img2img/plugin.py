@@ -40,7 +40,8 @@ def make_generator(config: Img2ImgConfig) -> UNetGenerator:
 
 
 def make_critic(config: Img2ImgConfig) -> PatchCritic:
-    return PatchCritic(config.critic_channels).to(memory_format=MEMORY_FORMAT)
+    return PatchCritic(config.critic_channels, view=config.critic_view).to(
+        memory_format=MEMORY_FORMAT)
 
 
 def make_constraint(config: Img2ImgConfig) -> Constraint:

@@ -63,3 +63,22 @@ def test_icnr_starts_pixel_shuffle_as_nearest_upsampling() -> None:
     plain = torch.nn.Conv2d(5, 4 * 3, 3, padding=1)
     raw = torch.nn.PixelShuffle(2)(plain(torch.randn(2, 5, 8, 8)))
     assert not torch.allclose(raw[..., 0::2, 1::2], raw[..., 0::2, 0::2], atol=1e-3)
+
+
+def test_chroma_critic_sees_colour_but_not_luma() -> None:
+    """view="chroma": Cb and Cr are differences from Y, so a grey offset (the same on R, G and
+    B) changes Y only: the score's directional derivative along (1, 1, 1) vanishes at every
+    pixel, while along a colour direction it does not. The RGB critic sees both."""
+    torch.manual_seed(0)
+    cond = torch.rand(2, 3, 64, 64)
+    chroma, rgb = PatchCritic(channels=4, view="chroma"), PatchCritic(channels=4)
+    assert chroma.net[0].in_channels == 5 and rgb.net[0].in_channels == 6
+    for critic, luma_blind in ((chroma, True), (rgb, False)):
+        x = (torch.rand(2, 3, 64, 64) * 0.6 + 0.2).requires_grad_()
+        (grad,) = torch.autograd.grad(critic(x, cond).sum(), x)
+        along_grey = grad.sum(dim=1).abs().max()  # derivative along (1, 1, 1), per pixel
+        along_red = grad[:, 0].abs().max()
+        assert along_red > 0
+        assert (along_grey <= 1e-5 * along_red) == luma_blind
+    with pytest.raises(ValueError, match="critic view"):
+        PatchCritic(view="lab")
