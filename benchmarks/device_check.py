@@ -57,7 +57,7 @@ def _models_and_source(name: str, config: Any) -> tuple[Any, Any, Callable, dict
     if name == "federated":
         from wgan_plugins.federated.models import build_models
 
-        return (*build_models(config, 2), gaussian(2), {})
+        return (*build_models(config, 2, 1), gaussian(2), {})
     if name == "fairness":
         from wgan_plugins.fairness.models import build_models
 

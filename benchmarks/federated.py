@@ -36,7 +36,8 @@ from wgan_plugins.federated import PLUGIN
 from wgan_plugins.federated.config import FederatedConfig
 from wgan_plugins.federated.data import ClientSource, build_split, data_scale
 from wgan_plugins.federated.metrics import LabelAssigner
-from wgan_plugins.federated.models import build_models, flatten_parts
+from wgan_plugins.federated.models import (ClientConditionedGenerator, build_models,
+                                           flatten_parts, mixture_weights)
 
 
 def federated(options: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +92,8 @@ def reference(options: dict[str, Any], which: str) -> dict[str, Any]:
     else:
         source, batch = balanced_source(split, scale), config.batch_size * split.n_clients
     torch.manual_seed(config.seed)
-    generator, critic = build_models(config, split.dim)
+    # centralised training has one data distribution: an unconditioned generator
+    generator, critic = build_models(replace(config, client_conditioned=False), split.dim, 1)
     phase = Phase("reference", steps=steps, lr_g=config.lr_g, lr_c=config.lr_c,
                   seed=config.seed, lr_schedule=config.lr_schedule)
     trainer = Trainer(generator, critic, source, replace(config, batch_size=batch), phase=phase,
@@ -99,10 +101,8 @@ def reference(options: dict[str, Any], which: str) -> dict[str, Any]:
     started = time.perf_counter()
     trainer.train_steps(steps)
     wall = time.perf_counter() - started
-    with torch.no_grad():
-        z = torch.randn(config.n_eval, config.latent_dim,
-                        generator=torch.Generator().manual_seed(config.seed + 1))
-        fake = trainer.generator(z) / scale
+    fake = trainer.generator.sample(
+        config.n_eval, generator=torch.Generator().manual_seed(config.seed + 1)) / scale
     m = evaluation(fake, split, LabelAssigner(split), config.seed)
     m["wall"] = wall
     return m
@@ -125,7 +125,7 @@ def inprocess(options: dict[str, Any]) -> dict[str, Any]:
     split = build_split(config)
     scale = data_scale(split)
     torch.manual_seed(config.seed)
-    generator, _ = build_models(config, split.dim)
+    generator, _ = build_models(config, split.dim, split.n_clients)
     critic = prepared_critic(config, split.dim, scale)
     state = {"generator": generator.state_dict(), "critic": critic.state_dict()}
     flat = flatten_parts({p: state[p] for p in averaged_parts(config)})
@@ -163,10 +163,10 @@ def inprocess(options: dict[str, Any]) -> dict[str, Any]:
     wall = time.perf_counter() - started
     generator.load_state_dict({k.partition(".")[2]: v for k, v in flat.items()
                                if k.startswith("generator.")})
-    with torch.no_grad():
-        z = torch.randn(config.n_eval, config.latent_dim,
-                        generator=torch.Generator().manual_seed(config.seed + 1))
-        fake = generator(z) / scale
+    if isinstance(generator, ClientConditionedGenerator):
+        generator.set_mixture(mixture_weights(split.sizes, config.weighting))
+    fake = generator.sample(config.n_eval,
+                            generator=torch.Generator().manual_seed(config.seed + 1)) / scale
     m = evaluation(fake, split, LabelAssigner(split), config.seed)
     m["wall"] = wall
     return m
@@ -207,6 +207,9 @@ def main() -> None:
     base: dict[str, Any] = {}
     for item in args.overrides:
         key, _, value = item.partition("=")
+        if value in ("true", "false"):
+            base[key] = value == "true"
+            continue
         try:
             base[key] = int(value)
         except ValueError:

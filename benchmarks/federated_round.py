@@ -71,7 +71,7 @@ def floor_rounds(config: FederatedConfig, cpus: int) -> list[float]:
 
     split = build_split(config)
     scale = data_scale(split)
-    generator, critic = build_models(config, split.dim)
+    generator, critic = build_models(config, split.dim, split.n_clients)
     state = {"generator": generator.state_dict(), "critic": critic.state_dict()}
     flat = flatten_parts({p: state[p] for p in averaged_parts(config)})
     expected = {k: tuple(v.shape) for k, v in flat.items()}

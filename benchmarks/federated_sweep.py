@@ -15,7 +15,12 @@ server averages. Modes:
   them and takes K generator steps against the average (MD-GAN-like, a data-free
   generator step);
 - ``--central``: centralised training on client-balanced data (a client uniformly at
-  random, then one of its rows), R x K steps at ``--batch``.
+  random, then one of its rows), R x K steps at ``--batch``;
+- ``--conditional``: a client-conditioned generator (latent: noise and a one-hot client;
+  each client trains its own index, evaluation draws the index uniformly), as the plugin's
+  ``--client-conditioned``;
+- ``--ema D [D ...]``: also evaluate exponential moving averages of the global generator over
+  rounds, one per decay D.
 
 It prints one line: modes covered, minority modes, high-quality % and exact W1 against the
 pooled data (2500 samples). The plugin's own runs and references: benchmarks/federated.py.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import torch
 
@@ -45,11 +51,16 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3); p.add_argument("--central", action="store_true")
     p.add_argument("--weighting", default="uniform"); p.add_argument("--server", default="none"); p.add_argument("--eta", type=float, default=1e-3); p.add_argument("--b1", type=float, default=0.0); p.add_argument("--b2", type=float, default=0.9); p.add_argument("--tau", type=float, default=1e-8); p.add_argument("--slr", type=float, default=1.0); p.add_argument("--smom", type=float, default=0.0)
     p.add_argument("--local", default="adam"); p.add_argument("--local-lr", type=float, default=1e-4); p.add_argument("--eta-c", type=float, default=None)
+    p.add_argument("--conditional", action="store_true",
+                   help="a client-conditioned generator: latent (noise, one-hot client)")
+    p.add_argument("--ema", type=float, nargs="*", default=[],
+                   help="also report EMAs of the global generator over rounds with these decays")
     a = p.parse_args()
-    cfg = FederatedConfig(hidden=a.hidden, batch_size=a.batch, n_critic=a.nc, seed=a.seed, lr_g=a.lr, lr_c=a.lr)
+    cfg = FederatedConfig(hidden=a.hidden, batch_size=a.batch, n_critic=a.nc, seed=a.seed, lr_g=a.lr, lr_c=a.lr,
+                          client_conditioned=a.conditional)
     split = build_split(cfg); scale = data_scale(split)
     torch.manual_seed(a.seed)
-    g0, c0 = build_models(cfg, split.dim)
+    g0, c0 = build_models(replace(cfg, client_conditioned=False), split.dim, 1)
     t0 = time.perf_counter()
     if a.central:
         # client-balanced: pick a client uniformly then a row
@@ -71,7 +82,9 @@ def main() -> None:
         glob = {"generator": copy.deepcopy(g0.state_dict()), "critic": None}
         trainers=[]
         for c in range(split.n_clients):
-            g, cr = build_models(cfg, split.dim)
+            g, cr = build_models(cfg, split.dim, split.n_clients)
+            if a.conditional:
+                g.set_client(c)
             t = Trainer(g, cr, ClientSource(split.client_points(c), scale), cfg, phase=Phase("l", a.R*a.K, a.lr, a.lr, seed=a.seed*1000+c, lr_schedule="linear"), space=EuclideanSpace(scale=scale), device="cpu")
             if a.local == "sgd":
                 # plain local SGD steps: the server's optimizer (--server adam) normalises the mean
@@ -85,10 +98,10 @@ def main() -> None:
         ci = [zero_variates(t) for t in trainers]; cglob = zero_variates(trainers[0])
         n = torch.tensor([float(len(split.client_points(c))) for c in range(split.n_clients)])
         w = (n/n.sum()) if a.weighting=="samples" else torch.full((split.n_clients,), 1/split.n_clients)
-        M={}; V={}
+        M={}; V={}; emas={}
         if a.mode == "servergen":
             from wgan_core import Batch
-            srv = Trainer(*build_models(cfg, split.dim), ClientSource(split.client_points(0), scale), cfg, phase=Phase("s", a.R, a.lr, a.lr, seed=a.seed, lr_schedule="linear"), space=EuclideanSpace(scale=scale), device="cpu")
+            srv = Trainer(*build_models(cfg, split.dim, split.n_clients), ClientSource(split.client_points(0), scale), cfg, phase=Phase("s", a.R, a.lr, a.lr, seed=a.seed, lr_schedule="linear"), space=EuclideanSpace(scale=scale), device="cpu")
             srv.generator.load_state_dict(glob["generator"]); srv.critic.load_state_dict(glob["critic"])
             for r in range(a.R):
                 outs=[]
@@ -135,16 +148,25 @@ def main() -> None:
                         M[mk] = a.smom*M.get(mk, torch.zeros_like(d)) + d
                         avg[key] = glob[part][key].float() + a.slr*M[mk]
                 glob[part] = avg
+            for d in a.ema:
+                prev = emas.setdefault(d, {k: v.clone() for k, v in glob["generator"].items()})
+                for key in prev:
+                    prev[key].mul_(d).add_(glob["generator"][key].float(), alpha=1 - d)
             if a.mode=="scaffold":
                 ci = newc
                 cglob = {p: {nme: sum(w[i]*ci[i][p][nme] for i in range(len(ci))) for nme in ci[0][p]} for p in PARTS}
-        G,_ = build_models(cfg, split.dim); G.load_state_dict(glob["generator"])
+        G,_ = build_models(cfg, split.dim, split.n_clients)
+        G.load_state_dict(glob["generator"])
     wall=time.perf_counter()-t0
-    with torch.no_grad():
-        z = torch.randn(2500, cfg.latent_dim, generator=torch.Generator().manual_seed(a.seed+1))
-        fake = G(z)/scale
-    cov = coverage(fake, split, LabelAssigner(split))
-    print(vars(a), f"modes {cov['modes_covered']}/25 minority {cov['minority_modes_covered']}/18 HQ {100*cov['high_quality_fraction']:.1f}% W1 {w1(fake, split.points, seed=a.seed):.3f} wall {wall:.0f}s", flush=True)
+    generators = {"raw": G}
+    for d, state in (emas.items() if not a.central else ()):
+        Ge = build_models(cfg, split.dim, split.n_clients)[0]
+        Ge.load_state_dict(state); generators[f"ema {d}"] = Ge
+    for name, gen in generators.items():
+        with torch.no_grad():
+            fake = gen.sample(2500, generator=torch.Generator().manual_seed(a.seed+1))/scale
+        cov = coverage(fake, split, LabelAssigner(split))
+        print(vars(a), name, f"modes {cov['modes_covered']}/25 minority {cov['minority_modes_covered']}/18 HQ {100*cov['high_quality_fraction']:.1f}% W1 {w1(fake, split.points, seed=a.seed):.3f} wall {wall:.0f}s", flush=True)
 
 
 if __name__ == "__main__":

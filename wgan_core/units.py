@@ -87,6 +87,11 @@ class DataUnits(Generator):
     def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         return self.normalization.to_data(self.network(z, cond))
 
+    def sample_latent(self, n: int, generator: torch.Generator | None = None,
+                      device: torch.device | str | None = None) -> Tensor:
+        """The wrapped generator's own latent (its prior need not be a plain normal)."""
+        return self.network.sample_latent(n, generator, device)
+
 
 def in_data_units(generator: torch.nn.Module, checkpoint: dict[str, Any]) -> torch.nn.Module:
     """``generator`` (loaded from ``checkpoint``) in the data's units: wrapped in

@@ -27,7 +27,7 @@ from .config import FederatedConfig, config_from_run_config
 from .data import ClientSource, build_split
 from .local import (PARTS, VARIATE, DriftCorrection, flatten_variates, unflatten_variates,
                     zero_variates)
-from .models import build_models, flatten_parts, split_parts
+from .models import ClientConditionedGenerator, build_models, flatten_parts, split_parts
 
 #: Where the weights and the weight metric travel in a Message.
 ARRAYS_KEY = "arrays"
@@ -61,7 +61,7 @@ def prepared_critic(config: FederatedConfig, dim: int, scale: float) -> torch.nn
     from wgan_core.constraints import constraint_from_config
     from wgan_core.spaces import EuclideanSpace
 
-    _, critic = build_models(config, dim)
+    _, critic = build_models(config, dim, 1)  # the critic does not depend on the clients
     return constraint_from_config(config).prepare(critic, EuclideanSpace(scale=scale))
 
 
@@ -86,15 +86,18 @@ def load_optimizers(record: Any) -> dict[str, Any]:
 
 
 def local_trainer(config: FederatedConfig, points: torch.Tensor, scale: float, dim: int,
-                  round_: int, pid: int, lr_g: float, lr_c: float) -> Any:
+                  n_clients: int, round_: int, pid: int, lr_g: float, lr_c: float) -> Any:
     """A client's Trainer: K steps a round at the round's learning rates (the schedule runs
     over rounds, server-side). Its weights are whatever the server hands it
-    (``set_weights``); ``start_round`` seeds each round."""
+    (``set_weights``); ``start_round`` seeds each round. A client-conditioned generator
+    samples only this client's index."""
     from wgan_core.phases import Phase
     from wgan_core.spaces import EuclideanSpace
     from wgan_core.trainer import Trainer
 
-    generator, critic = build_models(config, dim)
+    generator, critic = build_models(config, dim, n_clients)
+    if isinstance(generator, ClientConditionedGenerator):
+        generator.set_client(pid)
     phase = Phase("local", steps=config.local_steps, lr_g=lr_g, lr_c=lr_c,
                   seed=round_seed(config.seed, round_, pid))
     return Trainer(generator, critic, ClientSource(points, scale), config, phase=phase,
@@ -180,7 +183,8 @@ def client_train(message: Any, context: Any, config: FederatedConfig) -> Any:
     trainer = TRAINERS.get(key, token)
     cached = trainer is not None
     if trainer is None:
-        trainer = local_trainer(config, points, scale, split.dim, round_, pid, lr_g, lr_c)
+        trainer = local_trainer(config, points, scale, split.dim, split.n_clients, round_, pid,
+                                lr_g, lr_c)
     received = message.content[ARRAYS_KEY].to_torch_state_dict()
     weights = {k: v for k, v in split_parts(received).items() if k in PARTS}
     private = config.algorithm == "private-critics"

@@ -43,9 +43,9 @@ class FederatedConfig(AdversarialOptions):
                   "constant: no decay.")
 
     clients: int = option(10, "Number of clients (Flower SuperNodes).")
-    rounds: int = option(600, "Federated rounds (600 x 5 local steps: 3000 generator steps, "
+    rounds: int = option(300, "Federated rounds (300 x 10 local steps: 3000 generator steps, "
                                 "as the toy trains; README).")
-    local_steps: int = option(5, "K: generator steps each client trains per round "
+    local_steps: int = option(10, "K: generator steps each client trains per round "
                                  "(FedGAN's synchronisation interval; with SCAFFOLD's "
                                  "correction the clients do not drift apart, README).")
     partition: Literal["modes", "dirichlet", "iid"] = option(
@@ -62,6 +62,13 @@ class FederatedConfig(AdversarialOptions):
     algorithm: Algorithm = option(
         "fedgan", "fedgan: average generator and critic; private-critics: average only the "
                   "generator, each client keeps its critic.")
+    # Why conditioning is the default: averaging one generator's steps across non-IID clients
+    # descends the sum of the clients' distances, whose minimiser lies between their modes;
+    # with the client index as input, each client's distance is minimised by its own data.
+    client_conditioned: bool = option(
+        True, "The generator also takes a one-hot client index beside its noise: each client "
+              "trains the generator of its own index, samples draw the index by --weighting "
+              "(README). Off: one unconditioned generator, pulled between the clients.")
     weighting: Weighting = option(
         "uniform", "Client weight in the average: samples (FedAvg's n_i), uniform, or sqrt(n_i).")
     aggregator: Aggregator = option(

@@ -31,7 +31,7 @@ from .commands import commands
 from .config import FederatedConfig
 from .data import build_split
 from .metrics import METRICS_SCHEMA, LabelAssigner
-from .models import build_models
+from .models import ClientConditionedGenerator, build_models, mixture_weights
 
 #: Flower's own configuration for every process the plugin starts (no network calls).
 FLOWER_ENV = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1"}
@@ -108,7 +108,13 @@ def load_generator(run_dir: Path, config: FederatedConfig, checkpoint: dict[str,
     norm = checkpoint_normalization(checkpoint)
     if norm is None:
         raise CheckpointError(f"{run_dir}: the checkpoint holds no data normalization")
-    generator, _ = build_models(config, norm.dim)
+    mixture = checkpoint.get("client_mixture")
+    if config.client_conditioned and mixture is None:
+        raise CheckpointError(f"{run_dir}: a client-conditioned run's checkpoint without its "
+                              f"client mixture")
+    generator, _ = build_models(config, norm.dim, len(mixture) if mixture is not None else 1)
+    if isinstance(generator, ClientConditionedGenerator):
+        generator.set_mixture(mixture)
     return load_weights(generator, checkpoint["generator"]).eval()
 
 
@@ -162,11 +168,7 @@ def audit(run_dir: Path, n: int, seed: int, device: torch.device) -> GroupedSamp
              for c in range(split.n_clients)]
     # The aggregate aims at the mixture of the clients' data weighted as it averages them:
     # its share of client i's data is client i's aggregation weight, normalized.
-    # (client.client_weight's n, 1 or sqrt n, without importing Flower for an audit)
-    sizes = torch.tensor(split.sizes, dtype=torch.float64)
-    weights = {"samples": sizes, "uniform": torch.ones_like(sizes),
-               "sqrt": sizes.sqrt()}[config.weighting]
-    target = weights / weights.sum()
+    target = mixture_weights(split.sizes, config.weighting).double()
     source = {"samples": "client sample shares (--weighting samples: FedAvg's n_i)",
               "uniform": "uniform over clients (--weighting uniform: client-balanced)",
               "sqrt": "sqrt(n_i) over clients (--weighting sqrt)"}[config.weighting]

@@ -37,7 +37,8 @@ from .config import FederatedConfig
 from .data import ClientSplit, data_scale
 from .local import flatten_variates
 from .metrics import W1_SAMPLES, LabelAssigner, coverage, w1, w1_balanced
-from .models import build_models, flatten_parts, split_parts
+from .models import (ClientConditionedGenerator, build_models, flatten_parts, mixture_weights,
+                     split_parts)
 
 ROUNDS_FILE = "rounds.csv"
 CHECKPOINT_FORMAT = 2
@@ -283,9 +284,7 @@ def _write_rounds(path: Path, rows: list[dict[str, Any]], columns: list[str],
 
 def _generate(generator: torch.nn.Module, n: int, seed: int) -> torch.Tensor:
     """n samples in the networks' units (data x scale)."""
-    with torch.no_grad():
-        z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-        return generator(z).cpu()
+    return generator.sample(n, generator=torch.Generator().manual_seed(seed)).cpu()
 
 
 def _zero_variates(generator: torch.nn.Module, critic: torch.nn.Module
@@ -303,7 +302,9 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
     scale = data_scale(split)
     parts_sent = averaged_parts(config)
     torch.manual_seed(config.seed)
-    generator, _ = build_models(config, split.dim)
+    generator, _ = build_models(config, split.dim, split.n_clients)
+    if isinstance(generator, ClientConditionedGenerator):
+        generator.set_mixture(mixture_weights(split.sizes, config.weighting))
     critic = prepared_critic(config, split.dim, scale)
     start_round, elapsed_before = 0, 0.0
     ckpt_path = context.checkpoint_dir / "last.pt"
@@ -393,7 +394,8 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
         evaluated = time.perf_counter()
         if r % config.checkpoint_every == 0 or last:
             save_checkpoint(_checkpoint(config, r, weights, scale, split.dim,
-                                        elapsed_before + time.perf_counter() - started),
+                                        elapsed_before + time.perf_counter() - started,
+                                        generator),
                             ckpt_path)
         now = time.perf_counter()
         row.update({"eval_seconds": evaluated - began, "write_seconds": now - evaluated,
@@ -430,13 +432,18 @@ def serve(grid: Any, config: FederatedConfig, context: RunContext,
 
 
 def _checkpoint(config: FederatedConfig, round_: int, flat: dict[str, torch.Tensor],
-                scale: float, dim: int, elapsed: float) -> dict[str, Any]:
+                scale: float, dim: int, elapsed: float, generator: torch.nn.Module
+                ) -> dict[str, Any]:
     parts = split_parts(flat)
-    return {"format": CHECKPOINT_FORMAT, "round": round_, "algorithm": config.algorithm,
+    ckpt = {"format": CHECKPOINT_FORMAT, "round": round_, "algorithm": config.algorithm,
             "generator": parts["generator"], "critic": parts.get("critic", {}),
             "elapsed": elapsed,
             # The core's data-units seam: wgan.load hands the generator out in data units.
             "normalization": Normalization.scaled(1.0 / scale, dim).state_dict()}
+    if isinstance(generator, ClientConditionedGenerator):
+        # The shares in which the global generator samples client indices (wgan.load).
+        ckpt["client_mixture"] = generator.client_weights.clone()
+    return ckpt
 
 
 def refine(config: FederatedConfig, critic: torch.nn.Module, fake_scaled: torch.Tensor,

@@ -22,7 +22,7 @@ def train_message(config: FederatedConfig, round_: int = 1):  # type: ignore[no-
     split = build_split(config)
     scale = data_scale(split)
     torch.manual_seed(0)
-    generator, _ = build_models(config, split.dim)
+    generator, _ = build_models(config, split.dim, split.n_clients)
     parts = {"generator": generator.state_dict(),
              "critic": prepared_critic(config, split.dim, scale).state_dict()}
     flat = flatten_parts({p: parts[p] for p in averaged_parts(config)})
@@ -156,3 +156,41 @@ def test_a_client_trains_at_the_runs_precision(task_identity) -> None:
     assert reply_problem(reply.content, {k: tuple(v.shape) for k, v in sent.items()}) is None
     weights = next(iter(reply.content.array_records.values())).to_torch_state_dict()
     assert all(v.dtype == torch.float32 for v in weights.values())
+
+
+def test_client_conditioned_generator_samples_its_mixture() -> None:
+    """The latent is (noise, one-hot client): a client's own generator draws only its index;
+    the global one draws indices in the mixture's shares (20 000 draws: each share within
+    4.5 binomial standard deviations); the shares are not in the state dict."""
+    from wgan_plugins.federated.models import ClientConditionedGenerator, mixture_weights
+
+    g = ClientConditionedGenerator(3, 2, 4, hidden=8, depth=1)
+    assert "client_weights" not in g.state_dict()
+    onehot = g.set_client(2).sample_latent(50, torch.Generator().manual_seed(0))[:, 3:]
+    assert torch.equal(onehot, torch.tensor([[0.0, 0.0, 1.0, 0.0]]).expand(50, 4))
+    mixture = mixture_weights([10, 30, 0, 60], "samples")
+    torch.testing.assert_close(mixture, torch.tensor([0.1, 0.3, 0.0, 0.6]))
+    torch.testing.assert_close(mixture_weights([1, 4, 9, 16], "sqrt"),
+                               torch.tensor([1.0, 2.0, 3.0, 4.0]) / 10)
+    n = 20_000
+    shares = g.set_mixture(mixture).sample_latent(
+        n, torch.Generator().manual_seed(1))[:, 3:].mean(dim=0)
+    sd = (mixture * (1 - mixture) / n).sqrt()
+    assert ((shares - mixture).abs() <= 4.5 * sd + 1e-12).all(), shares
+    with pytest.raises(ValueError, match="client weights"):
+        g.set_mixture([1.0, -1.0, 0.0, 0.0])
+
+
+def test_a_client_trains_the_generator_of_its_own_index(task_identity) -> None:
+    """Without drift correction, a client's local steps change the first layer's input
+    weights of its own client index and of the noise, never another client's: it trains
+    only the generator of its index (the rest of the network is shared)."""
+    config = FederatedConfig(algorithm="fedgan", client_conditioned=True, **TINY)
+    msg, flat = train_message(config)
+    key = "generator.net.0.weight"
+    assert flat[key].shape[1] == config.latent_dim + 3
+    sent = client_train(msg, context(1), config).content["arrays"].to_torch_state_dict()
+    moved = (sent[key] != flat[key]).any(dim=0)
+    noise = config.latent_dim
+    assert moved[:noise].all() and moved[noise + 1]
+    assert not moved[noise] and not moved[noise + 2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from wgan_core.errors import ConfigError, DataError
+from wgan_core.errors import CheckpointError, ConfigError, DataError
 from wgan_core.runs import execute
 from wgan_plugins.federated import PLUGIN
 from wgan_plugins.federated.config import FederatedConfig
@@ -58,6 +58,12 @@ def test_three_clients_two_rounds_with_a_crashing_client(tmp_path: Path) -> None
     # The run folder serves `wgan sample` and `wgan audit` like any other plugin's.
     points = PLUGIN.sample(out, 50, tmp_path / "s.csv", 0, torch.device("cpu"))[0]
     assert len(points.read_text().splitlines()) == 51
+    # The loaded generator (in data units) draws its latent as trained: noise and a one-hot
+    # client index in the checkpoint's mixture (uniform here), not a normal in every input.
+    from wgan_plugins.federated.plugin import global_generator
+    onehot = global_generator(out).sample_latent(300, torch.Generator().manual_seed(0))[:, -3:]
+    assert ((onehot == 0) | (onehot == 1)).all() and (onehot.sum(dim=1) == 1).all()
+    assert (onehot.sum(dim=0) > 0).all()  # all three clients drawn (P(miss) < 1e-50)
     grouped = PLUGIN.audit(out, 100, 0, torch.device("cpu"))
     assert grouped.fake.shape == (100, 2) and len(grouped.group_names) == 3
     assert set(grouped.fake_groups.tolist()) <= {0, 1, 2}
@@ -66,6 +72,13 @@ def test_three_clients_two_rounds_with_a_crashing_client(tmp_path: Path) -> None
     # A resumed run that has all its rounds just re-evaluates (no new simulation).
     again = execute(PLUGIN, {}, resume=out, progress=False)
     assert again.metrics["rounds"] == 2
+    # Resuming with the generator's input changed cannot load the checkpoint: one clear
+    # error, and the run folder is left as it was.
+    before = (out / "metrics.json").read_bytes()
+    with pytest.raises(CheckpointError, match="checkpoint"):
+        execute(PLUGIN, {"client_conditioned": False, "rounds": 3}, resume=out,
+                progress=False)
+    assert (out / "metrics.json").read_bytes() == before
 
 
 @pytest.mark.parametrize("options, error, match", [
