@@ -14,7 +14,6 @@ messages may run in any Ray actor, and on a SuperNode, where every round is a ne
 from __future__ import annotations
 
 import io
-import math
 import time
 import uuid
 from typing import Any
@@ -27,7 +26,8 @@ from .config import FederatedConfig, config_from_run_config
 from .data import ClientSource, build_split
 from .local import (PARTS, VARIATE, DriftCorrection, flatten_variates, unflatten_variates,
                     zero_variates)
-from .models import ClientConditionedGenerator, build_models, flatten_parts, split_parts
+from .models import (ClientConditionedGenerator, build_models, client_weight, flatten_parts,
+                     split_parts)
 
 #: Where the weights and the weight metric travel in a Message.
 ARRAYS_KEY = "arrays"
@@ -39,15 +39,6 @@ OPTIMIZER_STATE = "optimizers"
 VARIATE_STATE = "variate"
 #: Where a client keeps the token of the trainer that trained its latest round (Context.state).
 CACHE_STATE = "trainer"
-
-
-def client_weight(n: int, weighting: str) -> float:
-    """A client's aggregation weight: FedAvg's n, uniform 1, or sqrt(n)."""
-    if weighting == "samples":
-        return float(n)
-    if weighting == "sqrt":
-        return math.sqrt(n)
-    return 1.0
 
 
 def averaged_parts(config: FederatedConfig) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ exactly one ArrayRecord with the same keys)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -57,11 +58,19 @@ class ClientConditionedGenerator(MLPGenerator):
         return z.to(device if device is not None else self._device())
 
 
+def client_weight(n: int, weighting: str) -> float:
+    """A client's aggregation weight: FedAvg's n, uniform 1, or sqrt(n)."""
+    if weighting == "samples":
+        return float(n)
+    if weighting == "sqrt":
+        return math.sqrt(n)
+    return 1.0
+
+
 def mixture_weights(sizes: Sequence[int], weighting: str) -> Tensor:
     """The mixture of the clients' data a run aims at, as client shares: the weights it
-    averages the clients with (FedAvg's n_i, uniform, or sqrt n_i), normalised."""
-    n = torch.tensor([float(s) for s in sizes], dtype=torch.float64)
-    w = {"samples": n, "uniform": torch.ones_like(n), "sqrt": n.sqrt()}[weighting]
+    averages the clients with (``client_weight``), normalised."""
+    w = torch.tensor([client_weight(n, weighting) for n in sizes], dtype=torch.float64)
     return (w / w.sum()).float()
 
 

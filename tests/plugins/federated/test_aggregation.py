@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from wgan_plugins.federated.client import client_weight
+from wgan_plugins.federated.models import client_weight
 from wgan_plugins.federated.server import make_strategy, reply_problem
 from wgan_plugins.federated.config import FederatedConfig
 
