@@ -17,7 +17,7 @@ server averages. Modes:
 - ``--central``: centralised training on client-balanced data (a client uniformly at
   random, then one of its rows), R x K steps at ``--batch``;
 - ``--conditional``: a client-conditioned generator (latent: noise and a one-hot client;
-  each client trains its own index, evaluation draws the index uniformly), as the plugin's
+  each client trains its own index, evaluation draws the index in the weighting's shares), as the plugin's
   ``--client-conditioned``;
 - ``--ema D [D ...]``: also evaluate exponential moving averages of the global generator over
   rounds, one per decay D.
@@ -38,7 +38,7 @@ import torch
 from wgan_core import Trainer, Phase, EuclideanSpace
 from wgan_plugins.federated.config import FederatedConfig
 from wgan_plugins.federated.data import build_split, data_scale, ClientSource
-from wgan_plugins.federated.models import build_models
+from wgan_plugins.federated.models import build_models, mixture_weights
 from wgan_plugins.federated.metrics import coverage, LabelAssigner, w1
 from wgan_plugins.federated.local import DriftCorrection, zero_variates, PARTS
 def main() -> None:
@@ -96,8 +96,7 @@ def main() -> None:
         glob["critic"] = copy.deepcopy(trainers[0].critic.state_dict())
         glob["generator"] = copy.deepcopy(trainers[0].generator.state_dict())
         ci = [zero_variates(t) for t in trainers]; cglob = zero_variates(trainers[0])
-        n = torch.tensor([float(len(split.client_points(c))) for c in range(split.n_clients)])
-        w = (n/n.sum()) if a.weighting=="samples" else torch.full((split.n_clients,), 1/split.n_clients)
+        w = mixture_weights(split.sizes, a.weighting)
         M={}; V={}; emas={}
         if a.mode == "servergen":
             from wgan_core import Batch
@@ -157,11 +156,15 @@ def main() -> None:
                 cglob = {p: {nme: sum(w[i]*ci[i][p][nme] for i in range(len(ci))) for nme in ci[0][p]} for p in PARTS}
         G,_ = build_models(cfg, split.dim, split.n_clients)
         G.load_state_dict(glob["generator"])
+        if a.conditional:  # the global model samples the mixture the weighting aims at
+            G.set_mixture(w)
     wall=time.perf_counter()-t0
     generators = {"raw": G}
     for d, state in (emas.items() if not a.central else ()):
         Ge = build_models(cfg, split.dim, split.n_clients)[0]
         Ge.load_state_dict(state); generators[f"ema {d}"] = Ge
+        if a.conditional:
+            Ge.set_mixture(w)
     for name, gen in generators.items():
         with torch.no_grad():
             fake = gen.sample(2500, generator=torch.Generator().manual_seed(a.seed+1))/scale
